@@ -1,0 +1,41 @@
+"""`archsearch baselines`: the published baselines with their exact costs."""
+
+from __future__ import annotations
+
+import argparse
+
+from archsearch.baselines import all_baselines
+from archsearch.cli import add_format
+from archsearch.cost import cost
+from archsearch.output import render
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("baselines", help="MobileNetV2/V1 (alpha x resolution) and ReXNet baselines with costs")
+    p.add_argument("--family", action="append", choices=["mobilenet_v2", "mobilenet_v1", "rexnet"],
+                   help="only these families (repeatable)")  # fmt: skip
+    add_format(p)
+    p.set_defaults(func=run)
+
+
+def baseline_rows(families: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for b in all_baselines(families):
+        c = cost(b.config)
+        rows.append({"name": b.name, "resolution": b.resolution, "macs": c.macs, "params": c.params,
+                     "peak_act_bytes": c.peak_bytes, "top1": b.top1})  # fmt: skip
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    families = tuple(args.family or ("mobilenet_v2", "mobilenet_v1", "rexnet"))
+    rows = baseline_rows(families)
+    if args.format == "table":
+        for r in rows:
+            r["MMACs"], r["params_M"], r["peak_act_MB"] = r.pop("macs") / 1e6, r.pop("params") / 1e6, r.pop("peak_act_bytes") / 2**20
+        print(render(rows, "table", ["name", "resolution", "MMACs", "params_M", "peak_act_MB", "top1"]))
+        print("\nMACs = conv + linear multiply-adds (the papers' 'FLOPs'); params include BN; "
+              "peak activation memory at batch 1, float32; top1 = published ImageNet top-1 (%).")  # fmt: skip
+    else:
+        print(render(rows, args.format))
+    return 0

@@ -1,0 +1,183 @@
+"""Analytic cost of an `ArchConfig`: MACs, parameters and peak activation memory, without torch.
+
+Conventions (the MobileNet/ReXNet papers', fvcore's conv + linear count):
+- MACs = multiply-adds of conv and linear layers (what budgets call "FLOPs"); BN, activations,
+  pooling, SE gating and residual adds are not counted.
+- params = every parameter, BN weight and bias included (torch's count).
+- peak activation memory = the largest sum, over the kernels in execution order, of the float32 bytes
+  at batch 1 of the kernel's input, its output, and any block input held for a later residual add.
+  BN is folded and activations run in place, so they allocate nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from archsearch.arch import ArchConfig, Block, feature_sizes
+from archsearch.kernels import Kernel, block_kernels, decompose, head_kernels
+
+BYTES_PER_ELEMENT = 4  # float32
+
+
+def _conv_macs(k: Kernel) -> int:
+    return k.k * k.k * (k.cin // k.groups) * k.cout * k.h_out * k.h_out
+
+
+def _conv_params(k: Kernel) -> int:
+    return k.k * k.k * (k.cin // k.groups) * k.cout + (k.cout if k.bias else 0) + (2 * k.cout if k.bn else 0)
+
+
+def _se_macs(k: Kernel) -> int:
+    return 2 * k.cin * k.se_mid
+
+
+def _se_params(k: Kernel) -> int:
+    return 2 * k.cin * k.se_mid + k.se_mid + k.cin + (2 * k.se_mid if k.se_bn else 0)
+
+
+def _linear_macs(k: Kernel) -> int:
+    return k.cin * k.cout
+
+
+def _linear_params(k: Kernel) -> int:
+    return k.cin * k.cout + (k.cout if k.bias else 0)
+
+
+def _zero(_: Kernel) -> int:
+    return 0
+
+
+# One table of per-kernel formulas: kind -> (MACs, params).
+FORMULAS: dict[str, tuple[Callable[[Kernel], int], Callable[[Kernel], int]]] = {
+    "conv": (_conv_macs, _conv_params),
+    "pw": (_conv_macs, _conv_params),
+    "dw": (_conv_macs, _conv_params),
+    "se": (_se_macs, _se_params),
+    "linear": (_linear_macs, _linear_params),
+    "add": (_zero, _zero),
+    "pool": (_zero, _zero),
+}
+
+
+def kernel_macs(k: Kernel) -> int:
+    return FORMULAS[k.kind][0](k)
+
+
+def kernel_params(k: Kernel) -> int:
+    return FORMULAS[k.kind][1](k)
+
+
+def _tensor(ch: int, side: int) -> int:
+    return ch * side * side * BYTES_PER_ELEMENT
+
+
+@dataclass(frozen=True)
+class Cost:
+    macs: int
+    params: int
+    peak_bytes: int
+
+    @property
+    def mmacs(self) -> float:
+        return self.macs / 1e6
+
+
+def _block_cost(b: Block, h: int) -> tuple[int, int, int]:
+    """(MACs, params, peak elements) of one block entering at side `h`.
+
+    Closed forms of `FORMULAS` summed over the block's kernels (`block_kernels`), written out because
+    this is the search's hot path; `tests/test_cost.py` holds the two equal for every block kind."""
+    kind, cin, cout, k, g = b.kind, b.cin, b.cout, b.k, b.groups
+    ho = (h - 1) // b.stride + 1
+    a_in, a_out = cin * h * h, cout * ho * ho
+    if kind == "skip":
+        return 0, 0, a_in
+    if kind == "proj":
+        return cin * cout * ho * ho, cin * cout + 2 * cout, a_in + a_out
+    if kind == "ds":
+        macs = k * k * cin * ho * ho + cin // g * cout * ho * ho
+        params = k * k * cin + 2 * cin + cin // g * cout + 2 * cout
+        peak = max(a_in + cin * ho * ho, cin * ho * ho + a_out)
+        held = a_in if b.residual else 0
+        if held:
+            peak = max(peak, cin * ho * ho + a_out + held, 2 * a_out + held)
+        return macs, params, peak
+    mid, se = b.mid, b.se
+    m_in, m_out = mid * h * h, mid * ho * ho
+    residual = b.residual
+    held = a_in if residual else 0
+    macs = k * k * mid * ho * ho + mid // g * cout * ho * ho
+    params = k * k * mid + 2 * mid + mid // g * cout + 2 * cout
+    peak = 0
+    if b.expands:
+        macs += cin // g * mid * h * h
+        params += cin // g * mid + 2 * mid
+        peak = max(peak, a_in + m_in, m_in + m_out + held)
+    else:
+        peak = max(peak, m_in + m_out)
+    if se:
+        macs += 2 * mid * se
+        params += 2 * mid * se + se + mid + (2 * se if b.se_bn else 0)
+        peak = max(peak, 2 * m_out + held)
+    peak = max(peak, m_out + a_out + held)
+    if residual == "full":
+        peak = max(peak, 2 * a_out + held)
+    elif residual == "partial":
+        peak = max(peak, a_out + held)
+    return macs, params, peak
+
+
+def cost(cfg: ArchConfig) -> Cost:
+    """MACs, params and peak activation bytes at batch 1, from the config alone."""
+    sides = feature_sizes(cfg)
+    s = cfg.stem
+    stem = Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, cfg.resolution, sides[0])
+    macs, params = _conv_macs(stem), _conv_params(stem)
+    peak = _tensor(cfg.in_chans, cfg.resolution) + _tensor(s.channels, sides[0])
+    for b, h in zip(cfg.blocks, sides, strict=False):
+        m, p, pk = _block_cost(b, h)
+        macs += m
+        params += p
+        peak = max(peak, pk * BYTES_PER_ELEMENT)
+    for k in head_kernels(cfg, sides[-1]):
+        macs += kernel_macs(k)
+        params += kernel_params(k)
+        peak = max(peak, _tensor(k.cin, k.h_in) + _tensor(k.cout, k.h_out))
+    return Cost(macs, params, peak)
+
+
+def block_peak_from_kernels(b: Block, h: int) -> int:
+    """Peak live elements of a block by walking its kernels (the reference for `_block_cost`)."""
+    held = b.cin * h * h if b.residual else 0
+    peak = b.cin * h * h if b.kind == "skip" else 0
+    for i, k in enumerate(block_kernels(b, h)):
+        out = k.cout * k.h_out * k.h_out
+        if k.kind == "add":
+            live = out + held if b.residual == "partial" else 2 * out + held
+        else:
+            live = k.cin * k.h_in * k.h_in + out + (held if i else 0)
+        peak = max(peak, live)
+    return peak
+
+
+def kernel_table(cfg: ArchConfig) -> list[tuple[Kernel, int, int]]:
+    """Every kernel with its MACs and params (for reports and the decomposition test)."""
+    return [(k, kernel_macs(k), kernel_params(k)) for k in decompose(cfg)]
+
+
+def fvcore_cost(cfg: ArchConfig) -> tuple[int, int]:
+    """Cross-check: (conv + linear MACs by fvcore tracing, torch parameter count) of the built model."""
+    import torch
+    from fvcore.nn import FlopCountAnalysis
+
+    from archsearch.models import build_model
+
+    model = build_model(cfg).eval()
+    x = torch.zeros(1, cfg.in_chans, cfg.resolution, cfg.resolution)
+    fca = FlopCountAnalysis(model, x)
+    fca.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    by_op = fca.by_operator()
+    macs = int(by_op.get("conv", 0) + by_op.get("linear", 0))
+    params = sum(p.numel() for p in model.parameters())
+    return macs, params

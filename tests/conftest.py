@@ -1,0 +1,43 @@
+"""Shared fixtures. Tests that need ../shared skip with a reason when it is absent, except under
+CI=true, where a missing shared folder is a failure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archsearch.shared import shared_root
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def need(reason: str) -> None:
+    """Skip outside CI, fail under CI=true (CI must run everything)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"required under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    root = shared_root()
+    if root is None:
+        need("../shared/data (or $ARCHSEARCH_SHARED) not found")
+    return root / "data"
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `python -m archsearch ARGS` as a user would, capturing output."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "archsearch", *args], cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
