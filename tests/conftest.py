@@ -34,7 +34,12 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subpro
     """Run `python -m archsearch ARGS` as a user would, capturing output."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "archsearch", *args], cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "archsearch", *args],
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 def add_format(p: argparse.ArgumentParser) -> None:
     from archsearch.output import FORMATS
 
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (csv/json: exact integers)")
+    p.add_argument(
+        "--format", choices=FORMATS, default="table", help="output format (csv/json: exact integers)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

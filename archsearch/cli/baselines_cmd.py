@@ -11,7 +11,9 @@ from archsearch.output import render
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("baselines", help="MobileNetV2/V1 (alpha x resolution) and ReXNet baselines with costs")
+    p = sub.add_parser(
+        "baselines", help="MobileNetV2/V1 (alpha x resolution) and ReXNet baselines with costs"
+    )
     p.add_argument("--family", action="append", choices=["mobilenet_v2", "mobilenet_v1", "rexnet"],
                    help="only these families (repeatable)")  # fmt: skip
     add_format(p)
@@ -32,7 +34,11 @@ def run(args: argparse.Namespace) -> int:
     rows = baseline_rows(families)
     if args.format == "table":
         for r in rows:
-            r["MMACs"], r["params_M"], r["peak_act_MB"] = r.pop("macs") / 1e6, r.pop("params") / 1e6, r.pop("peak_act_bytes") / 2**20
+            r["MMACs"], r["params_M"], r["peak_act_MB"] = (
+                r.pop("macs") / 1e6,
+                r.pop("params") / 1e6,
+                r.pop("peak_act_bytes") / 2**20,
+            )
         print(render(rows, "table", ["name", "resolution", "MMACs", "params_M", "peak_act_MB", "top1"]))
         print("\nMACs = conv + linear multiply-adds (the papers' 'FLOPs'); params include BN; "
               "peak activation memory at batch 1, float32; top1 = published ImageNet top-1 (%).")  # fmt: skip
