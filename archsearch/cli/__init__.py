@@ -12,16 +12,25 @@ from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
 from archsearch.resources import UnknownNameError
+from archsearch.search.budget import BudgetError
+from archsearch.search.storage import RunError
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "run_cmd"]
 
 
 class UsageError(ValueError):
     """Bad command-line input detected by a command."""
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (UsageError, ConfigError, SpaceError, UnknownNameError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    UsageError,
+    ConfigError,
+    SpaceError,
+    UnknownNameError,
+    BudgetError,
+    RunError,
+)
 
 
 class _Parser(argparse.ArgumentParser):
