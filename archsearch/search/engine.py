@@ -58,7 +58,7 @@ class RunOptions:
     params_limit: str | None = None
     trials: int = 120
     objectives: str = "score,latency"
-    sampler: str = "nsga2"
+    sampler: str = "tpe"
     proxy: str = "ensemble"
     finalists: int = 3
     data: str | None = None
