@@ -11,17 +11,18 @@ import sys
 from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
+from archsearch.hardware.errors import HARDWARE_ERRORS
 from archsearch.resources import UnknownNameError
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd"]
 
 
 class UsageError(ValueError):
     """Bad command-line input detected by a command."""
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (UsageError, ConfigError, SpaceError, UnknownNameError)
+USER_ERRORS: tuple[type[BaseException], ...] = (UsageError, ConfigError, SpaceError, UnknownNameError, *HARDWARE_ERRORS)
 
 
 class _Parser(argparse.ArgumentParser):
