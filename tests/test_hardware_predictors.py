@@ -11,8 +11,8 @@ import random
 import numpy as np
 import pytest
 import yaml
+from synthetic_device import TRUE, device_ms
 
-from archsearch.hardware.features import COLUMNS, kernel_features
 from archsearch.hardware.predictors import (
     PREDICTORS,
     KernelLinear,
@@ -24,19 +24,7 @@ from archsearch.hardware.predictors import (
 )
 from archsearch.spaces import fbnet_config
 
-# A synthetic device: known ms per MMAC / per MB / per kernel for every kernel group, per-network 0.5 ms.
-RNG = np.random.default_rng(7)
-TRUE = {c: float(RNG.uniform(0.01, 0.2)) for c in COLUMNS}
-TRUE["network"] = 0.5
-TRUE_VEC = np.array([TRUE[c] for c in COLUMNS])
 OPS = ("k3_e1", "k3_e1_g2", "k3_e3", "k3_e6", "k5_e1", "k5_e1_g2", "k5_e3", "k5_e6", "skip")
-
-
-def device_ms(cfg) -> float:
-    """Ground truth: the sum of known per-kernel costs plus the per-network term."""
-    from archsearch.hardware.features import network_parts
-
-    return TRUE["network"] + sum(float(kernel_features(k) @ TRUE_VEC) for p in network_parts(cfg) for k in p.kernels)
 
 
 def _nets(n: int, seed: int):
@@ -88,7 +76,9 @@ def test_predict_many_matches_predict(fitted):
 def test_lone_block_samples_have_no_network_term(fitted, train):
     whole = train[0]
     part_sum = sum(fitted.predict_sample(Sample((p,), 0.0, False)) for p in whole.parts)
-    assert fitted.predict_sample(whole) == pytest.approx(part_sum + fitted.predict_sample(Sample((), 0.0, True)))
+    assert fitted.predict_sample(whole) == pytest.approx(
+        part_sum + fitted.predict_sample(Sample((), 0.0, True))
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(PREDICTORS))
