@@ -11,12 +11,13 @@ import sys
 from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
+from archsearch.hardware.errors import HARDWARE_ERRORS
 from archsearch.resources import UnknownNameError
 from archsearch.search.budget import BudgetError
 from archsearch.search.storage import RunError
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "run_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd", "run_cmd"]
 
 
 class UsageError(ValueError):
@@ -30,6 +31,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     UnknownNameError,
     BudgetError,
     RunError,
+    *HARDWARE_ERRORS,
 )
 
 
