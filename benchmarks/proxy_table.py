@@ -21,7 +21,9 @@ from archsearch.proxies import list_proxies, load_dataset
 from archsearch.proxies.ensemble import RankEnsemble, select_members, split_halves
 from archsearch.proxies.evaluation import agreement, nasbench_macro_truth, sample_keys, score_networks
 
-CIFAR = "cifar10:" + str(Path(__file__).resolve().parents[2] / "shared/data/cifar10/cifar10_subset_10k_2k.npz")
+CIFAR = "cifar10:" + str(
+    Path(__file__).resolve().parents[2] / "shared/data/cifar10/cifar10_subset_10k_2k.npz"
+)
 
 
 def score(args: argparse.Namespace) -> None:
@@ -52,7 +54,10 @@ def score(args: argparse.Namespace) -> None:
 
 def read_rows(path: str) -> list[dict]:
     with open(path) as f:
-        return [{k: (v if k == "key" else (float(v) if v != "" else None)) for k, v in r.items()} for r in csv.DictReader(f)]
+        return [
+            {k: (v if k == "key" else (float(v) if v != "" else None)) for k, v in r.items()}
+            for r in csv.DictReader(f)
+        ]
 
 
 def summary(args: argparse.Namespace) -> None:
@@ -74,7 +79,9 @@ def summary(args: argparse.Namespace) -> None:
     print(render(table, args.format, digits=3))
     sec = sum(r["seconds"] for r in rows) / len(rows)
     print(f"\n{len(rows)} networks; all proxies together: {sec:.3f} s per network (shared passes).")
-    print(f"ensemble members chosen on {len(sel)} networks (Kendall {tau_sel:.3f} there), reported on the other {len(rep)}.")
+    print(
+        f"ensemble members chosen on {len(sel)} networks (Kendall {tau_sel:.3f} there), reported on the other {len(rep)}."
+    )
 
 
 def main() -> None:

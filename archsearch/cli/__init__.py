@@ -11,17 +11,21 @@ import sys
 from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
+from archsearch.proxies.errors import DatasetError, ProxyError
 from archsearch.resources import UnknownNameError
+from archsearch.shared import SharedDataMissing
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "proxies_cmd"]
 
 
 class UsageError(ValueError):
     """Bad command-line input detected by a command."""
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (UsageError, ConfigError, SpaceError, UnknownNameError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    UsageError, ConfigError, SpaceError, UnknownNameError, ProxyError, DatasetError, SharedDataMissing,
+)  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):

@@ -52,7 +52,9 @@ class Rank(ZeroCostProxy):
 @register
 class Zen(ZeroCostProxy):
     name = "zen"
-    description = "Zen-score (Lin et al. 2021): log E|f(x) - f(x + 0.01 e)| of pre-pool features + sum log BN std"
+    description = (
+        "Zen-score (Lin et al. 2021): log E|f(x) - f(x + 0.01 e)| of pre-pool features + sum log BN std"
+    )
 
     def compute(self, probe: Probe) -> float:
         model = probe.model().train()

@@ -9,23 +9,21 @@ scoring many proxies on one network costs little more than the most expensive on
 from __future__ import annotations
 
 import copy
+import importlib
 import math
 from abc import ABC, abstractmethod
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from archsearch.arch import ArchConfig
 from archsearch.models import build_model
+from archsearch.proxies.errors import ProxyError, ScoreFailed, UnknownProxyError
 
-
-class ProxyError(ValueError):
-    """Bad proxy input (unknown name, unusable network or batch); a user error."""
-
-
-class ScoreFailed(ArithmeticError):
-    """A proxy produced NaN or inf: a failed score, never reported as a number."""
+if TYPE_CHECKING:
+    from archsearch.proxies.ensemble import RankEnsemble
 
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish)
@@ -39,7 +37,9 @@ class Probe:
     with a module, proxies that change weights work on deep copies and the caller's module is untouched.
     """
 
-    def __init__(self, target: ArchConfig | nn.Module, images: torch.Tensor, labels: torch.Tensor, seed: int = 0):
+    def __init__(
+        self, target: ArchConfig | nn.Module, images: torch.Tensor, labels: torch.Tensor, seed: int = 0
+    ):
         if not isinstance(target, ArchConfig | nn.Module):
             raise ProxyError(f"a proxy scores an ArchConfig or an nn.Module, not {type(target).__name__}")
         if images.ndim != 4 or len(images) != len(labels) or len(images) < 2:
@@ -78,7 +78,9 @@ class GradientPass:
 
     def __init__(self, model: nn.Module, images: torch.Tensor, labels: torch.Tensor, seed: int):
         self.fisher: list[torch.Tensor] = []
-        hooks = [m.register_forward_hook(self._keep_output) for m in model.modules() if isinstance(m, WEIGHTED)]
+        hooks = [
+            m.register_forward_hook(self._keep_output) for m in model.modules() if isinstance(m, WEIGHTED)
+        ]
         model.train()
         with torch.random.fork_rng():
             torch.manual_seed(seed)  # dropout
@@ -88,11 +90,14 @@ class GradientPass:
             h.remove()
         layers = [m for m in model.modules() if isinstance(m, WEIGHTED)]
         self.weights = [m.weight.detach() for m in layers]
-        self.grads = [m.weight.grad if m.weight.grad is not None else torch.zeros_like(m.weight) for m in layers]
+        self.grads = [
+            m.weight.grad if m.weight.grad is not None else torch.zeros_like(m.weight) for m in layers
+        ]
 
     def _keep_output(self, _m: nn.Module, _inp: tuple, out: torch.Tensor) -> None:
         if out.requires_grad:
-            out.register_hook(lambda g, act=out.detach(): self._add_fisher(act, g))
+            act = out.detach()
+            out.register_hook(lambda g: self._add_fisher(act, g))
 
     def _add_fisher(self, act: torch.Tensor, grad: torch.Tensor) -> None:
         prod = act * grad
@@ -108,7 +113,9 @@ class ForwardPass:
         n = len(images)
         self.kernel = torch.zeros(n, n, dtype=torch.float64)
         self.block_outputs: list[torch.Tensor] = []
-        hooks = [m.register_forward_hook(self._add_codes) for m in model.modules() if isinstance(m, ACTIVATIONS)]
+        hooks = [
+            m.register_forward_hook(self._add_codes) for m in model.modules() if isinstance(m, ACTIVATIONS)
+        ]
         for block in getattr(model, "blocks", []):
             if not isinstance(block, nn.Identity):
                 hooks.append(block.register_forward_hook(self._keep_block))
@@ -153,6 +160,7 @@ class ZeroCostProxy(ABC):
 
 
 REGISTRY: dict[str, type[ZeroCostProxy]] = {}
+BUILTIN_MODULES = ("gradient", "activation", "cost_proxies")  # modules whose classes `register` themselves
 
 
 def register(cls: type[ZeroCostProxy]) -> type[ZeroCostProxy]:
@@ -161,15 +169,23 @@ def register(cls: type[ZeroCostProxy]) -> type[ZeroCostProxy]:
     return cls
 
 
-class UnknownProxyError(ProxyError, LookupError):
-    """A proxy name that is not registered (the message lists the known ones)."""
+def get_proxy(name: str) -> ZeroCostProxy | RankEnsemble:
+    """A registered proxy by name, or the rank `ensemble` (which scores populations, not one network)."""
+    if name == "ensemble":
+        from archsearch.proxies.ensemble import RankEnsemble
 
-
-def get_proxy(name: str) -> ZeroCostProxy:
+        return RankEnsemble()
+    _load_builtins()
     if name not in REGISTRY:
         raise UnknownProxyError(f"unknown proxy {name!r}; available: {', '.join(list_proxies())}")
     return REGISTRY[name]()
 
 
 def list_proxies() -> list[str]:
-    return sorted(REGISTRY)
+    _load_builtins()
+    return sorted([*REGISTRY, "ensemble"])
+
+
+def _load_builtins() -> None:
+    for m in BUILTIN_MODULES:
+        importlib.import_module(f"archsearch.proxies.{m}")

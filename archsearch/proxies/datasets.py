@@ -15,12 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from archsearch.proxies.errors import DatasetError
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".gif", ".webp")
 SYNTHETIC_CLASSES = ("horizontal", "vertical", "diagonal", "antidiagonal", "checker", "ring")
-
-
-class DatasetError(ValueError):
-    """An unknown spec or a missing, unreadable or malformed dataset (a user error)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,9 @@ def load_dataset(spec: str | None = None) -> Dataset:
         return synthetic()
     loaders = {"cifar10": _cifar10, "npz": _npz, "imagefolder": _imagefolder}
     if kind not in loaders or not path:
-        raise DatasetError(f"unknown dataset {spec!r}; use synthetic, cifar10:PATH, npz:PATH or imagefolder:PATH")
+        raise DatasetError(
+            f"unknown dataset {spec!r}; use synthetic, cifar10:PATH, npz:PATH or imagefolder:PATH"
+        )
     p = Path(path).expanduser()
     if not p.exists():
         raise DatasetError(f"dataset path not found: {p}")
@@ -105,7 +105,11 @@ def _cifar10(p: Path) -> Dataset:
     train = [_unpickle(folder / f"data_batch_{i}") for i in range(1, 6)]
     test = _unpickle(folder / "test_batch")
     meta = folder / "batches.meta"
-    classes = [c.decode() if isinstance(c, bytes) else str(c) for c in _unpickle(meta)[b"label_names"]] if meta.is_file() else None
+    classes = (
+        [c.decode() if isinstance(c, bytes) else str(c) for c in _unpickle(meta)[b"label_names"]]
+        if meta.is_file()
+        else None
+    )
 
     def images(batches: list[dict]) -> np.ndarray:
         data = np.concatenate([np.asarray(b[b"data"], np.uint8) for b in batches])
@@ -128,7 +132,9 @@ def _unpickle(path: Path) -> dict:
 def _npz(p: Path, name: str = "npz") -> Dataset:
     with np.load(p, allow_pickle=False) as d:
         if "x_train" not in d or "y_train" not in d:
-            raise DatasetError(f"{p}: an .npz dataset needs arrays x_train and y_train (found {', '.join(d.files)})")
+            raise DatasetError(
+                f"{p}: an .npz dataset needs arrays x_train and y_train (found {', '.join(d.files)})"
+            )
         x, y = d["x_train"], d["y_train"].astype(np.int64)
         if "x_test" in d and "y_test" in d:
             xt, yt = d["x_test"], d["y_test"].astype(np.int64)

@@ -17,7 +17,9 @@ DEFAULT_MEMBERS: tuple[str, ...] = ("jacob_cov", "depth", "macs")
 
 class RankEnsemble:
     name = "ensemble"
-    description = "mean rank of its member proxies over the scored population (default members chosen on data)"
+    description = (
+        "mean rank of its member proxies over the scored population (default members chosen on data)"
+    )
 
     def __init__(self, members: Sequence[str] = DEFAULT_MEMBERS):
         self.members = tuple(members)
@@ -49,7 +51,9 @@ def select_members(rows: Sequence[dict], truth: Sequence[float], candidates: Seq
         for c in candidates:
             if c in chosen:
                 continue
-            s = np.array([np.nan if v is None else v for v in RankEnsemble([*chosen, c]).combine(rows)], float)
+            s = np.array(
+                [np.nan if v is None else v for v in RankEnsemble([*chosen, c]).combine(rows)], float
+            )
             ok = np.isfinite(s)
             trial[c] = stats.kendalltau(s[ok], np.asarray(truth, float)[ok]).statistic
         if not trial:

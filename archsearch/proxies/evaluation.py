@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from archsearch.proxies.base import get_proxy
 from archsearch.proxies.datasets import Dataset
-from archsearch.proxies.scoring import adapt, make_batch, score_batch
+from archsearch.proxies.scoring import adapt, expand, make_batch, score_batch
 from archsearch.shared import shared_file
 from archsearch.spaces import NasBenchMacroSpace, nasbench_macro_config
 
@@ -38,16 +37,19 @@ def sample_keys(keys: Sequence[str], n: int | None, seed: int = 0) -> list[str]:
 
 
 def score_networks(keys: Sequence[str], proxy_names: list[str], data: Dataset, resolution: int = 32, batch: int = 64,
-                   seed: int = 0) -> Iterator[dict]:  # fmt: skip
-    """One row per network as it is scored: key, each proxy's score, and seconds spent on the network."""
-    for n in proxy_names:
-        get_proxy(n)
+                   seed: int = 0, timings: dict[str, float] | None = None) -> Iterator[dict]:  # fmt: skip
+    """One row per network as it is scored: key, each proxy's score, and seconds spent on the network.
+    `timings`, when given, accumulates each proxy's seconds over the networks."""
+    expand(proxy_names)
     images, labels = make_batch(data, resolution, batch, seed)
     for key in keys:
         cfg = adapt(nasbench_macro_config(key), data, resolution)
-        t = time.perf_counter()
-        row = {"key": key, **score_batch(cfg, proxy_names, images, labels, seed)}
+        t, per = time.perf_counter(), {}
+        row = {"key": key, **score_batch(cfg, proxy_names, images, labels, seed, per)}
         row["seconds"] = time.perf_counter() - t
+        if timings is not None:
+            for n, sec in per.items():
+                timings[n] = timings.get(n, 0.0) + sec
         yield row
 
 

@@ -42,7 +42,9 @@ class Fisher(ZeroCostProxy):
 @register
 class Synflow(ZeroCostProxy):
     name = "synflow"
-    description = "data-free synaptic flow: sum |w * dR/dw|, R = sum of outputs of |w| net on ones (Tanaka 2020)"
+    description = (
+        "data-free synaptic flow: sum |w * dR/dw|, R = sum of outputs of |w| net on ones (Tanaka 2020)"
+    )
 
     def compute(self, probe: Probe) -> float:
         model = _without_bn(probe.model()).double().eval()

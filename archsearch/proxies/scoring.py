@@ -7,6 +7,7 @@ permutation so a (dataset, batch, seed) triple always gives the same minibatch."
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
@@ -15,6 +16,7 @@ from torch.nn import functional as F
 from archsearch.arch import ArchConfig
 from archsearch.proxies.base import Probe, ProxyError, ScoreFailed, get_proxy
 from archsearch.proxies.datasets import Dataset, load_dataset
+from archsearch.proxies.ensemble import RankEnsemble
 
 MIN_RESOLUTION = 32  # ArchConfig's own floor
 
@@ -28,7 +30,9 @@ def min_resolution(cfg: ArchConfig) -> int:
 def adapt(cfg: ArchConfig, data: Dataset, resolution: int) -> ArchConfig:
     """`cfg` for `data`'s classes and channels at `resolution`; a one-line error below the minimum."""
     if resolution < min_resolution(cfg):
-        raise ProxyError(f"resolution {resolution} too small for {cfg.name or cfg.id}: minimum {min_resolution(cfg)}")
+        raise ProxyError(
+            f"resolution {resolution} too small for {cfg.name or cfg.id}: minimum {min_resolution(cfg)}"
+        )
     return cfg.with_(num_classes=data.num_classes, in_chans=data.x_train.shape[-1], resolution=resolution)
 
 
@@ -37,7 +41,9 @@ def as_tensor(x: np.ndarray, resolution: int, mean: np.ndarray, std: np.ndarray)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float().div_(255)
     t = (t - torch.from_numpy(mean)[None, :, None, None]) / torch.from_numpy(std)[None, :, None, None]
     if t.shape[-1] != resolution:
-        t = F.interpolate(t, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=True)
+        t = F.interpolate(
+            t, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=True
+        )
     return t.contiguous()
 
 
@@ -46,7 +52,9 @@ def channel_stats(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(0), np.maximum(x.std(0), 1e-3)
 
 
-def make_batch(data: Dataset, resolution: int = 32, batch: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_batch(
+    data: Dataset, resolution: int = 32, batch: int = 64, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded minibatch of training images (normalised, at `resolution`) and their labels."""
     if batch < 2:
         raise ProxyError(f"proxy batch {batch} too small; allowed: >= 2")
@@ -59,25 +67,40 @@ def resolve(data: Dataset | str | None) -> Dataset:
     return data if isinstance(data, Dataset) else load_dataset(data)
 
 
-def score_batch(cfg: ArchConfig, proxy_names: list[str], images: torch.Tensor, labels: torch.Tensor,
-                seed: int = 0) -> dict[str, float | None]:  # fmt: skip
-    """Scores of an already adapted `cfg` on a prepared batch, sharing passes between proxies."""
-    proxies = [get_proxy(n) for n in proxy_names]
+def expand(proxy_names: list[str]) -> list[str]:
+    """The per-network proxies to compute: `ensemble` stands for its members (unknown names fail here)."""
+    out: list[str] = []
+    for n in proxy_names:
+        p = get_proxy(n)
+        for m in p.members if isinstance(p, RankEnsemble) else (n,):
+            if m not in out:
+                out.append(m)
+    return out
+
+
+def score_batch(cfg: ArchConfig, proxy_names: list[str], images: torch.Tensor, labels: torch.Tensor, seed: int = 0,
+                timings: dict[str, float] | None = None) -> dict[str, float | None]:  # fmt: skip
+    """Scores of an already adapted `cfg` on a prepared batch, sharing passes between proxies. `timings`,
+    when given, receives each proxy's seconds (a shared pass is charged to the first proxy needing it)."""
     probe = Probe(cfg, images, labels, seed)
     out: dict[str, float | None] = {}
-    for p in proxies:
+    for name in expand(proxy_names):
+        t = time.perf_counter()
         try:
-            out[p.name] = p.score(probe)
+            out[name] = get_proxy(name).score(probe)
         except ScoreFailed:
-            out[p.name] = None
+            out[name] = None
+        if timings is not None:
+            timings[name] = time.perf_counter() - t
     return out
 
 
 def score_config(cfg: ArchConfig, proxy_names: list[str], data: Dataset | str | None = None, resolution: int = 32,
                  batch: int = 64, seed: int = 0) -> dict[str, float | None]:  # fmt: skip
-    """{proxy: score} of `cfg` (None where the proxy produced NaN/inf) on a seeded minibatch of `data`."""
-    for n in proxy_names:
-        get_proxy(n)  # unknown names fail before any work
+    """{proxy: score} of `cfg` (None where the proxy produced NaN/inf) on a seeded minibatch of `data`.
+
+    `ensemble` gives its members' scores; rank them over the population with `RankEnsemble.combine`."""
+    expand(proxy_names)  # unknown names fail before any work
     data = resolve(data)
     cfg = adapt(cfg, data, resolution)
     images, labels = make_batch(data, resolution, batch, seed)
