@@ -12,12 +12,14 @@ from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
 from archsearch.hardware.errors import HARDWARE_ERRORS
+from archsearch.proxies.errors import DatasetError, ProxyError
 from archsearch.resources import UnknownNameError
 from archsearch.search.budget import BudgetError
 from archsearch.search.storage import RunError
+from archsearch.shared import SharedDataMissing
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd", "run_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd", "proxies_cmd", "run_cmd"]
 
 
 class UsageError(ValueError):
@@ -31,6 +33,9 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     UnknownNameError,
     BudgetError,
     RunError,
+    ProxyError,
+    DatasetError,
+    SharedDataMissing,
     *HARDWARE_ERRORS,
 )
 
