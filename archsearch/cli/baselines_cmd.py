@@ -42,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
     rows = baseline_rows(families, args.hw)
     if args.format == "table":
         for r in rows:
-            r["MMACs"], r["params_M"], r["peak_act_MB"] = r.pop("macs") / 1e6, r.pop("params") / 1e6, r.pop("peak_act_bytes") / 2**20
+            r["MMACs"], r["params_M"], r["peak_act_MB"] = (
+                r.pop("macs") / 1e6,
+                r.pop("params") / 1e6,
+                r.pop("peak_act_bytes") / 2**20,
+            )
         lat = ["latency_ms"] if args.hw else []
         print(render(rows, "table", ["name", "resolution", "MMACs", "params_M", "peak_act_MB", "top1", *lat]))
         print("\nMACs = conv + linear multiply-adds (the papers' 'FLOPs'); params include BN; "
