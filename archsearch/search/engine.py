@@ -197,13 +197,17 @@ class Search:
     def _live(self) -> list[FrozenTrial]:
         return [t for t in self.study.get_trials(deepcopy=False) if not t.user_attrs.get("abandoned")]
 
+    def _trial(self, t: Trial | FrozenTrial) -> Trial:
+        """A writable handle (a trial left running by an earlier process comes back as a FrozenTrial)."""
+        return t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
+
     def _set(self, t: Trial | FrozenTrial, attrs: dict[str, Any]) -> None:
-        trial = t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
+        trial = self._trial(t)
         for k, v in attrs.items():
             trial.set_user_attr(k, v)
 
     def _constrain(self, t: Trial | FrozenTrial, constraints: dict[str, float]) -> None:
-        trial = t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
+        trial = self._trial(t)
         for k, v in constraints.items():
             trial.set_constraint(k, v)
 
