@@ -120,3 +120,10 @@ def get_baseline(name: str, num_classes: int = 1000) -> Baseline:
 
 def all_baselines(families: tuple[str, ...] = ("mobilenet_v2", "mobilenet_v1", "rexnet")) -> list[Baseline]:
     return [get_baseline(n) for n in baseline_names() if n.split("-")[0] in families]
+
+
+def comparison_baselines() -> list[Baseline]:
+    """What every search is compared with: the MobileNetV2 alpha x resolution grid and the ReXNet widths
+    over the same resolutions (ReXNet was published at 224 only, where even 0.9x is 348M MACs)."""
+    rexnet_grid = [get_baseline(f"rexnet-{w}-{r}") for w in REXNET_WIDTHS for r in MBV2_RESOLUTIONS]
+    return all_baselines(("mobilenet_v2",)) + rexnet_grid

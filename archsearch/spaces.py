@@ -110,8 +110,11 @@ class SearchSpace:
 
     # -- the API every family shares
     def sample(self, trial: Any) -> ArchConfig:
-        """Sample with an Optuna trial (define-by-run); the trial's params decode to the same config."""
-        return self.decode({p.name: trial.suggest_categorical(p.name, list(p.choices)) for p in self.params})
+        """Sample with an Optuna trial (define-by-run); the trial's params decode to the same config.
+        Fixed (single-choice) parameters are not suggested: `decode` fills them in."""
+        return self.decode(
+            {p.name: trial.suggest_categorical(p.name, list(p.choices)) for p in self.free_params}
+        )
 
     def random(self, rng: _random.Random) -> ArchConfig:
         return self.decode(self.random_params(rng))

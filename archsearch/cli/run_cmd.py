@@ -56,6 +56,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--train-seconds", type=float, default=D.train_seconds, help="short-training budget per finalist"
     )
     p.add_argument(
+        "--proxy-resolution", type=int, help="proxy input side (default: a quarter of the network's, >= 32)"
+    )
+    p.add_argument(
+        "--proxy-batch", type=int, default=D.proxy_batch, help=f"proxy minibatch (default {D.proxy_batch})"
+    )
+    p.add_argument(
         "--train-steps", type=int, help="train finalists for a fixed number of steps instead (reproducible)"
     )
     p.add_argument(

@@ -7,9 +7,11 @@ uninterrupted run with the same seed would have, none lost and none duplicated."
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import random
+import sqlite3
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,7 +22,7 @@ import optuna
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 from archsearch import __version__
-from archsearch.baselines import all_baselines
+from archsearch.baselines import comparison_baselines
 from archsearch.cost import cost
 from archsearch.pareto import pareto_mask, spread_pick
 from archsearch.search.budget import parse_budget, parse_limit
@@ -38,7 +40,7 @@ from archsearch.search.storage import RunDir, RunError, columns, digest
 from archsearch.spaces import SearchSpace, load_space
 
 SAMPLERS = ("nsga2", "tpe", "random")
-BASELINE_FAMILIES = ("mobilenet_v2", "rexnet")  # the reference points every search is compared with
+
 RECORD_FIELDS = (
     "config_id",
     "config_json",
@@ -72,7 +74,7 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     workers: int = 1
-    proxy_resolution: int = 32
+    proxy_resolution: int | None = None  # None: a quarter of the network's own input side, at least 32
     proxy_batch: int = 64
     train_seconds: float = 60.0
     train_steps: int | None = None
@@ -153,7 +155,10 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
 
 def _open_study(url: str, run_id: str, objectives: tuple[str, ...]) -> optuna.Study:
     try:
-        storage = optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite:///"):
+            kwargs["creator"] = functools.partial(_sqlite_connect, url.removeprefix("sqlite:///"))
+        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
         return optuna.create_study(
             storage=storage,
             study_name=run_id,
@@ -163,6 +168,15 @@ def _open_study(url: str, run_id: str, objectives: tuple[str, ...]) -> optuna.St
     except Exception as e:  # sqlalchemy/driver errors: unreachable host, bad URL, missing driver
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise RunError(f"cannot use storage {url!r}: {first}") from None
+
+
+def _sqlite_connect(path: str) -> sqlite3.Connection:
+    """SQLite in WAL mode with synchronous=NORMAL: a commit survives the process being killed (all that
+    crash safety here promises) without an fsync per transaction, which made storage dominate a trial."""
+    conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -182,7 +196,13 @@ def trial_seed(seed: int, k: int) -> int:
 
 
 class Search:
-    """One run: its directory, study, context and executor."""
+    """One run: its directory, context, executor and two views of its Optuna study.
+
+    The sampler works on an in-memory copy of the study (`memory`): asking and suggesting there costs
+    microseconds, where a storage pays one transaction per suggested parameter. Every finished trial
+    (parameters, values, constraints, its evaluation record) is then written to the real storage
+    (`study`: the run's SQLite file or an RDB URL) in one transaction. Resume rebuilds the memory copy
+    from the storage, so the sampler sees exactly the history it had."""
 
     def __init__(
         self, run: RunDir, meta: dict[str, Any], space: SearchSpace, ctx: EvalContext, executor: Executor
@@ -190,101 +210,84 @@ class Search:
         self.run, self.meta, self.space, self.ctx, self.executor = run, meta, space, ctx, executor
         self.opts = RunOptions(**meta["options"])
         self.study = _open_study(run.storage_url(meta["storage"]), run.id, ctx.objectives)
+        self.directions = [OBJECTIVES[o] for o in ctx.objectives]
         self.cols = columns(ctx.proxies)
         self.population = max(10, min(50, self.opts.trials // 5))
-
-    # -- storage helpers
-    def _live(self) -> list[FrozenTrial]:
-        return [t for t in self.study.get_trials(deepcopy=False) if not t.user_attrs.get("abandoned")]
-
-    def _trial(self, t: Trial | FrozenTrial) -> Trial:
-        """A writable handle (a trial left running by an earlier process comes back as a FrozenTrial)."""
-        return t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
-
-    def _set(self, t: Trial | FrozenTrial, attrs: dict[str, Any]) -> None:
-        trial = self._trial(t)
-        for k, v in attrs.items():
-            trial.set_user_attr(k, v)
-
-    def _constrain(self, t: Trial | FrozenTrial, constraints: dict[str, float]) -> None:
-        trial = self._trial(t)
-        for k, v in constraints.items():
-            trial.set_constraint(k, v)
+        self.batch = self.executor.workers if self.executor.name != "local" else 1
 
     @staticmethod
     def _row(number: int, state: str, params: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
         return {**attrs, "number": number, "state": state, "params_json": json.dumps(params, sort_keys=True)}
 
     def row(self, t: FrozenTrial) -> dict[str, Any]:
-        return self._row(t.number, t.state.name, t.params, dict(t.user_attrs))
+        return self._row(
+            t.number, t.state.name, t.params, {**record(t), "fail_reason": t.user_attrs.get("fail_reason")}
+        )
 
     # -- the cheap stage
-    def reconcile(self) -> None:
-        """After a crash: trials whose parameters were not all sampled cannot be re-run; mark them."""
-        names = {p.name for p in self.space.params}
-        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            if not t.user_attrs.get("abandoned") and set(t.params) != names:
-                self._set(
-                    t, {"abandoned": True, "fail_reason": "interrupted while its parameters were sampled"}
-                )
-                self.study.tell(t.number, state=TrialState.FAIL)
+    def _restore(self) -> tuple[optuna.Study, list[FrozenTrial]]:
+        """The sampler's in-memory study rebuilt from the storage, and the stored trials of a batch that
+        was cut short (asked together, so they are re-asked as running trials to keep the history exact)."""
+        stored = [t for t in self.study.get_trials(deepcopy=False) if t.state.is_finished()]
+        cut = len(stored) % self.batch
+        memory = optuna.create_study(directions=self.directions)
+        memory.add_trials(stored[: len(stored) - cut])
+        return memory, stored[len(stored) - cut :]
+
+    def _ask(self, memory: optuna.Study, k: int, fixed: FrozenTrial | None = None) -> Trial:
+        memory.sampler = make_sampler(self.opts.sampler, trial_seed(self.opts.seed, k), self.population)
+        if fixed is not None:
+            memory.enqueue_trial(fixed.params)
+        trial = memory.ask()
+        self.space.sample(trial)
+        return trial
 
     def search(self, progress: bool = True) -> None:
         from tqdm import tqdm
 
-        self.reconcile()
-        target, w = self.opts.trials, (self.executor.workers if self.executor.name != "local" else 1)
-        live = self._live()
-        running: list[Trial | FrozenTrial] = [t for t in live if t.state == TrialState.RUNNING]
-        finished = [t for t in live if t.state.is_finished()]
-        k = len(live)
+        memory, pending = self._restore()
+        done = memory.get_trials(deepcopy=False) + pending
+        target, k = self.opts.trials, len(memory.trials)
         bar = tqdm(
-            total=target,
-            initial=min(len(finished), target),
-            desc="trials",
-            disable=not progress,
-            unit="trial",
+            total=target, initial=min(len(done), target), desc="trials", disable=not progress, unit="trial"
         )
-        feasible = sum(1 for t in finished if t.user_attrs.get("feasible"))
-        best = max(
-            (t.user_attrs["score"] for t in finished if t.user_attrs.get("score") is not None), default=None
-        )
+        feasible = sum(1 for t in done if record(t).get("feasible"))
+        best = max((record(t)["score"] for t in done if record(t).get("score") is not None), default=None)
         try:
-            while True:
-                if not running or k % w:
-                    for _ in range(min(target - k, (w - k % w) if k % w else w)):
-                        seed = trial_seed(self.opts.seed, k)
-                        self.study.sampler = make_sampler(self.opts.sampler, seed, self.population)
-                        trial = self.study.ask()
-                        self.space.sample(trial)
-                        running.append(trial)
-                        k += 1
-                if not running:
-                    break
-                cfgs = [self.space.decode(t.params) for t in running]
-                outcomes = self.executor.map(cheap_task, [(self.ctx, c.to_json()) for c in cfgs])
+            while k < target:
+                n = min(self.batch, target - k)
+                batch = [self._ask(memory, k + i, pending[i] if i < len(pending) else None) for i in range(n)]
+                fresh = batch[len(pending) :]
+                outcomes = self.executor.map(
+                    cheap_task, [(self.ctx, self.space.decode(t.params).to_json()) for t in fresh]
+                )
                 rows = []
-                for t, out in zip(running, outcomes, strict=True):
+                for trial, stored in zip(batch, pending, strict=False):  # already evaluated and stored
+                    memory.tell(trial, stored.values, state=stored.state, skip_if_finished=True)
+                for trial, out in zip(fresh, outcomes, strict=True):
                     if out.ok:
                         rec = out.value
-                        attrs = {
-                            k: rec[k] for k in (*RECORD_FIELDS, "constraints", "seconds_cheap") if k in rec
-                        }
-                        attrs.update({k: v for k, v in rec.items() if k.startswith("proxy_")})
-                        self._set(t, attrs)
-                        self.study.tell(t.number, objective_values(self.ctx, rec))
+                        attrs = {key: rec[key] for key in (*RECORD_FIELDS, "seconds_cheap") if key in rec}
+                        attrs.update({key: v for key, v in rec.items() if key.startswith("proxy_")})
+                        trial.set_user_attr("record", attrs)
+                        for name, v in rec["constraints"].items():
+                            trial.set_constraint(name, v)
+                        memory.tell(trial, objective_values(self.ctx, rec))
                         feasible += bool(rec["feasible"])
                         if rec["score"] is not None:
                             best = rec["score"] if best is None else max(best, rec["score"])
-                        rows.append(self._row(t.number, "COMPLETE", t.params, attrs))
+                        rows.append(self._row(trial.number, "COMPLETE", trial.params, attrs))
                     else:
-                        self._set(t, {"fail_reason": out.error})
-                        self.study.tell(t.number, state=TrialState.FAIL)
-                        rows.append(self._row(t.number, "FAIL", t.params, {"fail_reason": out.error}))
+                        trial.set_user_attr("fail_reason", out.error)
+                        memory.tell(trial, state=TrialState.FAIL)
+                        rows.append(self._row(trial.number, "FAIL", trial.params, {"fail_reason": out.error}))
+                    self.study.add_trial(memory.get_trials(deepcopy=False)[trial.number])  # one transaction
+
                 self.run.append_rows(self.run.trials_csv, rows, self.cols)
-                bar.update(len(running))
+                k += n
+                pending = []
+                bar.update(n)
                 bar.set_postfix(feasible=feasible, best=f"{best:.4g}" if best is not None else "-")
-                running = []
         finally:
             bar.close()
 
@@ -323,17 +326,21 @@ class Search:
 
     # -- the finalist stage
     def finalist_trials(self) -> list[FrozenTrial]:
-        done = [t for t in self._live() if t.state == TrialState.COMPLETE and t.user_attrs.get("feasible")]
+        done = [
+            t
+            for t in self.study.get_trials(deepcopy=False)
+            if t.state == TrialState.COMPLETE and record(t).get("feasible")
+        ]
         if not done or self.opts.finalists == 0:
             return []
-        pts = [[t.user_attrs[RECORD_KEY[o]] for o in self.ctx.objectives] for t in done]
+        pts = [[record(t)[RECORD_KEY[o]] for o in self.ctx.objectives] for t in done]
         front = [
             t
             for t, m in zip(done, pareto_mask(pts, [OBJECTIVES[o] for o in self.ctx.objectives]), strict=True)
             if m
         ]
         key = next((o for o in self.ctx.objectives if o != "score"), "score")
-        picks = spread_pick([t.user_attrs[RECORD_KEY[key]] for t in front], self.opts.finalists)
+        picks = spread_pick([record(t)[RECORD_KEY[key]] for t in front], self.opts.finalists)
         return [front[i] for i in picks]
 
     def training(self, number: int) -> dict[str, Any]:
@@ -345,7 +352,7 @@ class Search:
         finalists = self.finalist_trials()
         todo = [t for t in finalists if not self.training(t.number)]
         ctx = self._train_ctx()
-        outcomes = self.executor.map(train_task, [(ctx, t.user_attrs["config_json"]) for t in todo])
+        outcomes = self.executor.map(train_task, [(ctx, record(t)["config_json"]) for t in todo])
         for t, out in zip(todo, outcomes, strict=True):
             keep = ("trained_top1", "train_curve", "seconds_train")
             result = {k: out.value[k] for k in keep} if out.ok else {"failed": out.error}
@@ -362,7 +369,7 @@ class Search:
         done = _read_csv(self.run.baselines_csv)
         if done and all(r.get("stage") == "done" for r in done):
             return done
-        cands = [b for b in all_baselines(BASELINE_FAMILIES) if self._within_limits(b.config)]
+        cands = [b for b in comparison_baselines() if self._within_limits(b.config)]
         outcomes = self.executor.map(cheap_task, [(self.ctx, b.config.to_json()) for b in cands])
         rows = []
         for b, out in zip(cands, outcomes, strict=True):
@@ -395,9 +402,7 @@ class Search:
                     r["fail_reason"] = out.error
         for r in rows:
             r["stage"] = "done"
-        self.run.rewrite(
-            self.run.baselines_csv, rows, ["name", "family", "published_top1", "stage", *self.cols]
-        )
+        self.run.rewrite(self.run.baselines_csv, rows, ["family", "published_top1", "stage", *self.cols])
         return _read_csv(self.run.baselines_csv)
 
     def _within_limits(self, cfg: Any) -> bool:
@@ -409,10 +414,10 @@ class Search:
     def write_table(self, finalists: list[FrozenTrial]) -> None:
         """Rebuild trials.csv from the storage, with finalist and Pareto flags."""
         trials = [t for t in self.study.get_trials(deepcopy=False)]
-        done = [t for t in trials if t.state == TrialState.COMPLETE and t.user_attrs.get("feasible")]
+        done = [t for t in trials if t.state == TrialState.COMPLETE and record(t).get("feasible")]
         front: set[int] = set()
         if done:
-            pts = [[t.user_attrs[RECORD_KEY[o]] for o in self.ctx.objectives] for t in done]
+            pts = [[record(t)[RECORD_KEY[o]] for o in self.ctx.objectives] for t in done]
             mask = pareto_mask(pts, [OBJECTIVES[o] for o in self.ctx.objectives])
             front = {t.number for t, m in zip(done, mask, strict=True) if m}
         fin = {t.number for t in finalists}
@@ -429,6 +434,11 @@ class Search:
                 r["fail_reason"] = f"training failed: {trained['failed']}"
             rows.append(r)
         self.run.rewrite(self.run.trials_csv, rows, self.cols)
+
+
+def record(t: FrozenTrial) -> dict[str, Any]:
+    """A finished trial's evaluation record (config, costs, latency, feasibility, scores, timings)."""
+    return t.user_attrs.get("record", {})
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ class EvalContext:
     proxies: tuple[str, ...]
     data: str | None
     seed: int
-    proxy_resolution: int = 32
+    proxy_resolution: int | None = None
     proxy_batch: int = 64
     budget_macs: int | None = None
     latency_ms: float | None = None
@@ -98,22 +98,40 @@ def screen(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     return rec
 
 
+# Proxies that count the network rather than run it: taken from the network as searched (its own
+# resolution and classes), not from the proxy-sized copy, so that resolution still matters to the score.
+COST_PROXIES = {"macs": "macs", "params": "params"}
+
+
+def auto_proxy_resolution(cfg: ArchConfig) -> int:
+    """A quarter of the network's input side (multiple of 8, at least 32): small enough to be cheap, and
+    resolution still reaches the proxies (224 -> 56, 160 -> 40, 128 -> 32; NAS-Bench-Macro stays at 32)."""
+    return max(32, round(cfg.resolution / 32) * 8)
+
+
+def proxy_scores(ctx: EvalContext, cfg: ArchConfig, names: list[str]) -> dict[str, float | None]:
+    """Zero-cost proxies of `cfg` at the run's proxy resolution (raised to the network's minimum)."""
+    from archsearch.proxies import score_config
+    from archsearch.proxies.scoring import min_resolution
+
+    res = max(ctx.proxy_resolution or auto_proxy_resolution(cfg), min_resolution(cfg))
+    scores = score_config(
+        cfg, names, _dataset(ctx.data), resolution=res, batch=ctx.proxy_batch, seed=ctx.seed
+    )
+    c = cost(cfg)
+    for name, attr in COST_PROXIES.items():
+        if name in scores:
+            scores[name] = float(getattr(c, attr))
+    return scores
+
+
 def evaluate_cheap(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     """The cheap stage of one trial: screen, then zero-cost proxies if feasible."""
-    from archsearch.proxies import score_config
-
     t0 = time.perf_counter()
     rec = screen(ctx, cfg)
     rec["score"] = None
     if rec["feasible"]:
-        scores = score_config(
-            cfg,
-            list(ctx.proxies),
-            _dataset(ctx.data),
-            resolution=ctx.proxy_resolution,
-            batch=ctx.proxy_batch,
-            seed=ctx.seed,
-        )
+        scores = proxy_scores(ctx, cfg, list(ctx.proxies))
         rec.update({f"proxy_{k}": v for k, v in scores.items()})
         reference = ctx.extra.get("reference")
         if reference:
@@ -141,14 +159,8 @@ def percentile_score(scores: dict[str, float | None], reference: dict[str, list[
 
 def score_task(args: tuple[EvalContext, str]) -> dict[str, float | None]:
     """Member scores of one reference network (no screening: the reference spans the space)."""
-    from archsearch.proxies import score_config
-
     ctx, cfg_json = args
-    members = list(ctx.extra["members"])
-    data = _dataset(ctx.data)
-    return score_config(
-        ArchConfig.from_json(cfg_json), members, data, ctx.proxy_resolution, ctx.proxy_batch, ctx.seed
-    )
+    return proxy_scores(ctx, ArchConfig.from_json(cfg_json), list(ctx.extra["members"]))
 
 
 def objective_values(ctx: EvalContext, rec: dict[str, Any]) -> list[float]:
@@ -167,14 +179,17 @@ def evaluate_training(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     from archsearch.proxies import train_config
 
     t0 = time.perf_counter()
+    budget = {"steps": ctx.train_steps} if ctx.train_steps else {"seconds": ctx.train_seconds}
     res = train_config(
         cfg,
         _dataset(ctx.data),
-        seconds=ctx.train_seconds,
         resolution=ctx.train_resolution,
         seed=ctx.seed,
         progress=False,
+        threads=ctx.train_threads,
+        **budget,
     )
+
     rec = {
         "trained_top1": float(res.top1),
         "train_curve": [list(p) for p in res.curve],
