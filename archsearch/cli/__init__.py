@@ -11,17 +11,18 @@ import sys
 from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
+from archsearch.export import ExportError
 from archsearch.resources import UnknownNameError
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "export_cmd"]
 
 
 class UsageError(ValueError):
     """Bad command-line input detected by a command."""
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (UsageError, ConfigError, SpaceError, UnknownNameError)
+USER_ERRORS: tuple[type[BaseException], ...] = (UsageError, ConfigError, SpaceError, UnknownNameError, ExportError)
 
 
 class _Parser(argparse.ArgumentParser):
