@@ -88,7 +88,7 @@ def trial_target(run: Run, row: pd.Series) -> Target:
     meta = run.meta
     marks = [m for m, on in (("finalist", row["finalist"]), ("Pareto front", row["pareto"])) if on]
     prov = {
-        "run": f"{run.id}" + (f" ({meta['name']})" if meta.get("name") else ""),
+        "run": run.id + (f" ({meta['name']})" if meta.get("name") not in (None, "", run.id) else ""),
         "trial": f"{row['number']} ({', '.join([str(row['state']), *marks])})",
         "space": str(meta.get("space", "?")),
         "profile": str(meta.get("profile", "?")),
