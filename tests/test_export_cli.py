@@ -200,6 +200,18 @@ def test_existing_output_needs_force(runs: Path, capsys) -> None:
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+@pytest.mark.parametrize("bad", ["garbage", "other config"])
+def test_weights_that_do_not_fit_are_refused(runs: Path, configs, capsys, bad: str) -> None:
+    path = runs / RUN_ID / "weights" / f"{configs[1].id}.pt"
+    if bad == "garbage":
+        path.write_bytes(b"not a checkpoint")
+    else:
+        torch.save(build_model(configs[2]).state_dict(), path)
+    assert export(runs, RUN_ID, "--trial", "1", "--format", "py") == 2
+    one_line_error(capsys, "do not fit the config")
+    assert not (runs / RUN_ID / "exports").exists()
+
+
 def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
     """A write that fails half-way (disk full...) removes what it staged and the folder it created."""
     real = Path.write_bytes

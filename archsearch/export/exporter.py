@@ -98,14 +98,20 @@ def trial_target(run: Run, row: pd.Series) -> Target:
         "score": _fmt(row["score"], ".6g") or "-",
         "trained top-1": _fmt(row["trained_top1"], ".2f") or "- (not trained)",
     }
-    title = f"{run.id} trial {row['number']}"
-    return Target(f"trial_{row['number']}", cfg, title, prov, run.weights_path(str(row["config_id"])))
+    stem, weights = f"trial_{row['number']}", run.weights_path(str(row["config_id"]))
+    if weights is not None:
+        prov["weights"] = (
+            f"trained, in {stem}.pt: build().load_state_dict(torch.load(path, weights_only=True))"
+        )
+    return Target(stem, cfg, f"{run.id} trial {row['number']}", prov, weights)
 
 
 def _load_weights(target: Target) -> dict | None:
     """The trained state_dict, checked to load into archsearch's model for the config."""
     if target.weights is None:
         return None
+    import pickle
+
     import torch
 
     from archsearch.models import build_model
@@ -113,7 +119,15 @@ def _load_weights(target: Target) -> dict | None:
     try:
         state = torch.load(target.weights, map_location="cpu", weights_only=True)
         build_model(target.cfg).load_state_dict(state)
-    except (RuntimeError, OSError, ValueError, AttributeError, TypeError) as e:
+    except (
+        RuntimeError,
+        OSError,
+        ValueError,
+        AttributeError,
+        TypeError,
+        EOFError,
+        pickle.UnpicklingError,
+    ) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"weights {target.weights} do not fit the config: {first}") from None
     return state
