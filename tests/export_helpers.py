@@ -1,5 +1,5 @@
 """Helpers shared by the export tests: load an exported file as a module, randomise weights so that
-output comparisons mean something, count MACs of any torch network by shape on the meta device."""
+output comparisons mean something, count the MACs of any torch network on a real forward pass."""
 
 from __future__ import annotations
 
@@ -33,27 +33,28 @@ def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
-def meta_macs(build, in_chans: int, resolution: int) -> tuple[int, int]:
-    """(conv + linear multiply-adds, parameter count) of the network `build()` makes, by shapes only."""
-    with torch.device("meta"):
-        model = build()
+def count_macs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """(model(x), conv + linear multiply-adds per sample) measured with forward hooks on a real pass."""
     macs = 0
 
     def conv_hook(m: nn.Conv2d, _inp, out: torch.Tensor) -> None:
         nonlocal macs
-        macs += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        macs += out[0].numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
 
     def linear_hook(m: nn.Linear, _inp, out: torch.Tensor) -> None:
         nonlocal macs
-        macs += out.numel() * m.in_features
+        macs += out[0].numel() * m.in_features
 
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            m.register_forward_hook(conv_hook)
-        elif isinstance(m, nn.Linear):
-            m.register_forward_hook(linear_hook)
-    model.eval()(torch.empty(1, in_chans, resolution, resolution, device="meta"))
-    return macs, sum(p.numel() for p in model.parameters())
+    hooks = [
+        m.register_forward_hook(conv_hook if isinstance(m, nn.Conv2d) else linear_hook)
+        for m in model.modules()
+        if isinstance(m, nn.Conv2d | nn.Linear)
+    ]
+    with torch.no_grad():
+        y = model(x)
+    for h in hooks:
+        h.remove()
+    return y, macs
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -24,8 +24,8 @@ from torch import nn
 RESOLUTION = {resolution}
 NUM_CLASSES = {num_classes}
 STEM = {stem}  # in_channels, kernel_size, out_channels, stride, activation
-HEAD = {head}  # in_channels, out_channels of the 1x1 conv + BN, activation  #: head
-POST_POOL = {post_pool}  # in_features, out_features of the linear layer after pooling, activation  #: postpool
+HEAD = {head}  # 1x1 conv + BN: in_channels, out_channels, activation  #: head
+POST_POOL = {post_pool}  # linear layer after pooling: in_features, out_features, activation  #: postpool
 CLASSIFIER = {classifier}  # in_features, dropout
 
 # Every row below uses these unless it says otherwise: a 7th entry overrides the activation, a final
@@ -250,6 +250,14 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
+def _dict_source(d: dict[str, Any], indent: int, width: int = 100) -> str:
+    """A dict literal on one line, or one item a line (trailing comma) when that line would be long."""
+    one_line = _literal(d)
+    if indent + len(one_line) <= width:
+        return one_line
+    return "{\n" + "".join(f"    {_literal(k)}: {_literal(v)},\n" for k, v in d.items()) + "}"
+
+
 def _stages_source(cfg: ArchConfig, stages: list[list[list[Any]]]) -> str:
     sides = feature_sizes(cfg)
     out, names, i = [], [], 0
@@ -292,7 +300,7 @@ def python_source(cfg: ArchConfig, title: str, provenance: dict[str, str]) -> st
         head=_literal([cfg.last_channels, hd.channels, hd.act]),
         post_pool=_literal([features_in, hd.post_pool, hd.act]),
         classifier=_literal([classifier_in, hd.dropout]),
-        defaults=_literal(_used_defaults(defaults, cfg)),
+        defaults=_dict_source(_used_defaults(defaults, cfg), len("DEFAULTS = ")),
         stages=_stages_source(cfg, stages),
         se_rule=_se_expression(rule),
         name=title.replace('"', "'").replace("\\", "/"),
