@@ -131,3 +131,27 @@ def test_onnx_runtime_matches_torch() -> None:
         assert diff <= TOLERANCE, f"{label}: ONNX Runtime differs from torch by {diff:.2e}"
         worst = max(worst, diff)
     print(f"ONNX Runtime vs torch over {len(onnx_sample())} networks: max |diff| {worst:.2e}")
+
+
+def test_every_row_option_round_trips() -> None:
+    """A hand-made network that needs every override a row can carry, and one with no blocks at all."""
+    from archsearch.arch import Block, Head, Stem
+
+    blocks = (
+        Block("ir", 16, 16, 3, 1, 72, 0, "relu6"),  # exp 4.5
+        Block("ir", 16, 24, 5, 2, 100, 20, "hswish", "hsigmoid"),  # mid and SE width not from a rule
+        Block("ir", 24, 24, 3, 1, 96, 24, "relu", skip=False),  # no residual although shapes allow
+        Block("ir", 24, 48, 3, 1, 96, 24, "silu", groups=2),
+        Block("rex", 48, 60, 3, 1, 288, 24, "silu", se_bn=True),  # partial residual
+        Block("rex", 60, 60, 3, 2, 60, 0, "none"),  # no expansion, linear
+        Block("ds", 60, 60, 3, 1, act="relu6"),  # ds with its residual
+        Block("skip", 60, 60),
+        Block("proj", 60, 64, 1, 2),
+    )
+    cfg = ArchConfig(
+        blocks, 64, Stem(16, 3, 2, "hswish"), Head(128, "relu", 256, 0.1), num_classes=7, name="all"
+    )
+    check_json_roundtrip(cfg)
+    check_py_roundtrip(cfg, "every option")
+    bare = ArchConfig((), 32, Stem(8, 3, 2, "relu"), Head(0, "relu", 0, 0.0), num_classes=3)
+    check_py_roundtrip(bare, "no blocks")
