@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
+from archsearch.export import ExportError
 from archsearch.hardware.errors import HARDWARE_ERRORS
 from archsearch.proxies.errors import DatasetError, ProxyError
 from archsearch.resources import UnknownNameError
@@ -19,7 +20,15 @@ from archsearch.search.storage import RunError
 from archsearch.shared import SharedDataMissing
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd", "proxies_cmd", "run_cmd"]
+COMMAND_MODULES = [
+    "spaces_cmd",
+    "baselines_cmd",
+    "profiles_cmd",
+    "calibrate_cmd",
+    "proxies_cmd",
+    "run_cmd",
+    "export_cmd",
+]
 
 
 class UsageError(ValueError):
@@ -36,6 +45,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     ProxyError,
     DatasetError,
     SharedDataMissing,
+    ExportError,
     *HARDWARE_ERRORS,
 )
 
