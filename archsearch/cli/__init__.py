@@ -16,7 +16,7 @@ from archsearch.search.budget import BudgetError
 from archsearch.search.storage import RunError
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "run_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "run_cmd", "report_cmd", "dashboard_cmd"]
 
 
 class UsageError(ValueError):
