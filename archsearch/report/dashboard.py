@@ -108,8 +108,8 @@ def provenance_html(run: RunData) -> str:
     return f"{warn}<div class=cols><div>{facts}</div><div><h3>Predictor accuracy (held-out data)</h3>{val}</div></div>"
 
 
-def render(run: RunData, live_stamp: str | None = None, home: str | None = None) -> str:
-    """The page; `live_stamp` (served pages) makes it reload when the run's tables change."""
+def render(run: RunData) -> str:
+    """The whole page (the server appends its back link and live reload to this same file)."""
     rows = run.rows()
     profile, proxy = str(run.meta.get("profile") or "unknown"), str((run.meta.get("proxies") or ["score"])[0])
     hover = [hover_text(r, profile, proxy, run.proxies) for r in rows.to_dict("records")]
@@ -117,8 +117,7 @@ def render(run: RunData, live_stamp: str | None = None, home: str | None = None)
     stats = [("trials", s["trials"]), ("feasible", s["feasible"]), ("failed", s["failed"]),
              ("on the front", s["pareto"]), ("finalists", s["finalists"]), ("best score", _f(s["best_score"], ".4g")),
              ("hypervolume", _f(s["hypervolume"], ".3f")), ("baselines", s["baselines"])]  # fmt: skip
-    nav = f'<p><a href="{esc(home)}">&larr; all runs</a></p>' if home else ""
-    body = f"""{nav}<h1>{esc(run.name)}</h1>
+    body = f"""<h1>{esc(run.name)}</h1>
 <p class="sub">run <code>{esc(run.id)}</code> &middot; space {esc(run.meta.get("space"))} &middot; profile {esc(profile)}
 &middot; proxy {esc(proxy)} &middot; seed {esc(run.meta.get("seed"))}</p>
 <div class="stats">{"".join(f'<div class="stat">{esc(k)}<b>{esc(v)}</b></div>' for k, v in stats)}</div>
@@ -128,7 +127,7 @@ front; stars: finalists. Baselines are scored exactly like the trials; hover a p
 <h2>Finalists</h2><div class="card">{finalists_table(run)}</div>
 <h2>Latency provenance: profile {esc(profile)}</h2><div class="card">{provenance_html(run)}</div>
 <h2>Run</h2><div class="card">{run_facts(run)}</div>"""
-    return document(f"archsearch &middot; {esc(run.name)}", body, live_stamp)
+    return document(f"archsearch &middot; {esc(run.name)}", body)
 
 
 def write_dashboard(run: RunData) -> Path:

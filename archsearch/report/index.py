@@ -47,6 +47,11 @@ class RunInfo:
         return (v is None, v if v is not None else 0)
 
 
+def is_run(path: Path, root: Path) -> bool:
+    """A folder holding a run.json that really lies directly under `root` (no symlink out of it)."""
+    return path.resolve().parent == root.resolve() and (path / RUN_JSON).is_file()
+
+
 class RunIndex:
     """Runs directly under `root` (folders holding a run.json)."""
 
@@ -57,7 +62,7 @@ class RunIndex:
 
     def runs(self) -> list[RunInfo]:
         out = []
-        for d in sorted(p for p in self.root.iterdir() if (p / RUN_JSON).is_file()):
+        for d in sorted(p for p in self.root.iterdir() if is_run(p, self.root)):
             s = stamp(d)
             with self._lock:
                 hit = self._cache.get(d.name)

@@ -48,7 +48,7 @@ def overlay_figure(runs: list[RunData], rows: pd.DataFrame, x: str, title: str, 
     return fig
 
 
-def overlay_page(runs: list[RunData], home: str = "/") -> str:
+def overlay_page(runs: list[RunData]) -> str:
     rows = _rows(runs)
     hover = [
         hover_text(r, str(runs[r["run"]].meta.get("profile")), str((runs[r["run"]].meta.get("proxies") or ["score"])[0]),
@@ -62,7 +62,7 @@ def overlay_page(runs: list[RunData], home: str = "/") -> str:
                                         "MACs (MMACs, multiply-adds)")),
     ]  # fmt: skip
     links = ", ".join(f'<a href="/runs/{esc(quote(r.id))}/">{esc(r.name)}</a>' for r in runs)
-    body = f"""<p><a href="{esc(home)}">&larr; all runs</a></p><h1>Overlay of {len(runs)} runs</h1>
+    body = f"""<p><a href="/">&larr; all runs</a></p><h1>Overlay of {len(runs)} runs</h1>
 <p class="sub">{links}. Scores are comparable only between runs that use the same proxy and data.</p>
 {figures_html(figs, hover)}"""
     return document("archsearch &middot; overlay", body)

@@ -43,18 +43,6 @@ DRAW = """
 })();
 """
 
-# Served pages only: reload when the run's tables change (the run is still writing).
-LIVE = """
-(function(){
-  var stamp = %s;
-  setInterval(function(){
-    fetch('status', {cache:'no-store'}).then(function(r){ return r.json(); }).then(function(s){
-      if (s.stamp !== stamp) location.reload();
-    }).catch(function(){});
-  }, 5000);
-})();
-"""
-
 
 def esc(v: Any) -> str:
     return escape("" if v is None else str(v), quote=True)
@@ -86,11 +74,9 @@ def figures_html(figs: list[tuple[str, Any]], hover: list[str]) -> str:
     return "\n".join(parts)
 
 
-def document(title: str, body: str, live_stamp: str | None = None, plots: bool = True) -> str:
+def document(title: str, body: str, plots: bool = True) -> str:
     """A whole page; `title` and `body` must already be escaped."""
     scripts = f"<script>{plotly_js()}</script>\n<script>{DRAW}</script>" if plots else ""
-    if live_stamp is not None:
-        scripts += f"\n<script>{LIVE % script_json(live_stamp)}</script>"
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

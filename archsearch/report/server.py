@@ -16,10 +16,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from archsearch.report.dashboard import DASHBOARD, write_dashboard
 from archsearch.report.data import load_run
-from archsearch.report.index import RunIndex, index_page, stamp
+from archsearch.report.index import RunIndex, index_page, is_run, stamp
 from archsearch.report.overlay import overlay_page
 from archsearch.report.page import esc
-from archsearch.search.storage import RUN_JSON, RunError
+from archsearch.search.storage import RunError
 
 MAX_OVERLAY = 12
 SECURITY_HEADERS = {
@@ -40,7 +40,7 @@ SERVED = """<script>
     fetch('status', {cache: 'no-store'}).then(function(r){ return r.json(); }).then(function(s){
       if (s.stamp !== stamp) location.reload();
     }).catch(function(){});
-  }, 5000);
+  }, %d);
 })();
 </script>
 """
@@ -57,8 +57,9 @@ class Refused(Exception):
 class DashboardServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8765):
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8765, poll_ms: int = 5000):
         self.root = root.resolve()
+        self.poll_ms = poll_ms
         self.index = RunIndex(self.root)
         self.regen_lock = threading.Lock()
         super().__init__((host, port), Handler)
@@ -68,10 +69,10 @@ class DashboardServer(ThreadingHTTPServer):
         rid = unquote(segment)
         if not rid or rid in (".", "..") or "/" in rid or "\\" in rid or "\0" in rid:
             raise Refused(HTTPStatus.FORBIDDEN, "not a run of this folder")
-        path = (self.root / rid).resolve()
-        if path.parent != self.root:
+        path = self.root / rid
+        if path.resolve().parent != self.root:
             raise Refused(HTTPStatus.FORBIDDEN, "outside the runs folder")
-        if not (path / RUN_JSON).is_file():
+        if not is_run(path, self.root):
             raise Refused(HTTPStatus.NOT_FOUND, "no such run")
         return path
 
@@ -86,7 +87,7 @@ class DashboardServer(ThreadingHTTPServer):
                 write_dashboard(load_run(path))
             html = html_file.read_text(encoding="utf-8")
         head, _, tail = html.rpartition("</body>")
-        return head + SERVED % json.dumps(s) + "</body>" + tail
+        return head + SERVED % (json.dumps(s), self.poll_ms) + "</body>" + tail
 
 
 class Handler(BaseHTTPRequestHandler):
