@@ -40,7 +40,7 @@ def run_one(sampler: str, seed: int, table: dict, ref: tuple[float, float], true
     curve = []
     population = max(10, min(50, max_evals // 5))
     for k in range(max_evals):
-        study.sampler = make_sampler(sampler, trial_seed(seed, k), False, population)
+        study.sampler = make_sampler(sampler, trial_seed(seed, k), population)
         trial = study.ask()
         space.sample(trial)
         acc, macs = table[NasBenchMacroSpace.key(trial.params)]

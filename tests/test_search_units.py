@@ -42,7 +42,7 @@ def test_samplers_are_seeded_per_trial():
         study = optuna.create_study(directions=["maximize", "minimize"])
         out = []
         for k in range(12):
-            study.sampler = make_sampler(name, trial_seed(7, k), False, 10)
+            study.sampler = make_sampler(name, trial_seed(7, k), 10)
             t = study.ask()
             x = t.suggest_categorical("x", list(range(50)))
             study.tell(t, [x, -x])

@@ -11,12 +11,18 @@ import sys
 from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
+from archsearch.hardware.errors import HARDWARE_ERRORS
+from archsearch.proxies.errors import DatasetError, ProxyError
 from archsearch.resources import UnknownNameError
 from archsearch.search.budget import BudgetError
 from archsearch.search.storage import RunError
+from archsearch.shared import SharedDataMissing
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "run_cmd", "report_cmd", "dashboard_cmd"]
+COMMAND_MODULES = [
+    "spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd", "proxies_cmd", "run_cmd", "report_cmd",
+    "dashboard_cmd",
+]  # fmt: skip
 
 
 class UsageError(ValueError):
@@ -30,6 +36,10 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     UnknownNameError,
     BudgetError,
     RunError,
+    ProxyError,
+    DatasetError,
+    SharedDataMissing,
+    *HARDWARE_ERRORS,
 )
 
 

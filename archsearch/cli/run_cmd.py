@@ -56,6 +56,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--train-seconds", type=float, default=D.train_seconds, help="short-training budget per finalist"
     )
     p.add_argument(
+        "--train-steps", type=int, help="train finalists for a fixed number of steps instead (reproducible)"
+    )
+    p.add_argument(
+        "--reference",
+        type=int,
+        default=D.reference,
+        help="reference sample size for population-based proxies (ensemble)",
+    )
+    p.add_argument(
         "--data",
         help="dataset for proxies/training: synthetic (default), cifar10:PATH, npz:PATH, imagefolder:PATH",
     )

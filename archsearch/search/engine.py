@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import random
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,7 @@ from archsearch.search.evaluate import (
     EvalContext,
     cheap_task,
     objective_values,
+    score_task,
     train_task,
 )
 from archsearch.search.executors import EXECUTORS, Executor, make_executor
@@ -36,6 +38,7 @@ from archsearch.search.storage import RunDir, RunError, columns, digest
 from archsearch.spaces import SearchSpace, load_space
 
 SAMPLERS = ("nsga2", "tpe", "random")
+BASELINE_FAMILIES = ("mobilenet_v2", "rexnet")  # the reference points every search is compared with
 RECORD_FIELDS = (
     "config_id",
     "config_json",
@@ -72,6 +75,8 @@ class RunOptions:
     proxy_resolution: int = 32
     proxy_batch: int = 64
     train_seconds: float = 60.0
+    train_steps: int | None = None
+    reference: int = 48
     baselines: bool = True
     extra_proxies: list[str] = field(default_factory=list)
 
@@ -105,10 +110,13 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
             f"invalid --objectives {opts.objectives!r}; choose distinct names from: {', '.join(OBJECTIVES)}"
         )
     known = list_proxies()
-    proxies = tuple(dict.fromkeys([opts.proxy, *opts.extra_proxies]))
-    unknown = [p for p in proxies if p not in known]
+    unknown = [p for p in [opts.proxy, *opts.extra_proxies] if p not in known]
     if unknown:
         raise RunError(f"unknown proxy {unknown[0]!r}; available: {', '.join(known)}")
+    from archsearch.proxies import get_proxy
+
+    members = getattr(get_proxy(opts.proxy), "members", ())
+    proxies = tuple(dict.fromkeys([opts.proxy, *members, *opts.extra_proxies]))
     if opts.trials < 1 or opts.workers < 1 or opts.finalists < 0:
         raise RunError("--trials and --workers must be >= 1 and --finalists >= 0")
     budget = parse_budget(opts.budget) if opts.budget else None
@@ -132,6 +140,8 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
         latency_ms=parse_limit(opts.latency_ms, "latency limit (ms)") if opts.latency_ms else None,
         params_limit=int(parse_limit(opts.params_limit, "params limit")) if opts.params_limit else None,
         train_seconds=opts.train_seconds,
+        train_steps=opts.train_steps,
+        train_threads=1 if opts.executor != "local" and opts.workers > 1 else None,
         objectives=objectives,
     )
     if opts.data:
@@ -158,17 +168,12 @@ def _open_study(url: str, run_id: str, objectives: tuple[str, ...]) -> optuna.St
 # ---------------------------------------------------------------------------------------------------
 
 
-def constraints_of(trial: FrozenTrial) -> list[float]:
-    """Optuna's constraints_func: the normalised limit violations stored with the trial."""
-    return list(trial.user_attrs.get("constraints", []))
-
-
-def make_sampler(name: str, seed: int, constrained: bool, population: int) -> optuna.samplers.BaseSampler:
-    cf = constraints_of if constrained else None
+def make_sampler(name: str, seed: int, population: int) -> optuna.samplers.BaseSampler:
+    """Optuna's samplers; limits reach them through `Trial.set_constraint` (constrained NSGA-II / TPE)."""
     if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=population, seed=seed, constraints_func=cf)
+        return optuna.samplers.NSGAIISampler(population_size=population, seed=seed)
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=cf)
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
     return optuna.samplers.RandomSampler(seed=seed)
 
 
@@ -197,6 +202,11 @@ class Search:
         for k, v in attrs.items():
             trial.set_user_attr(k, v)
 
+    def _constrain(self, t: Trial | FrozenTrial, constraints: dict[str, float]) -> None:
+        trial = t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
+        for k, v in constraints.items():
+            trial.set_constraint(k, v)
+
     @staticmethod
     def _row(number: int, state: str, params: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
         return {**attrs, "number": number, "state": state, "params_json": json.dumps(params, sort_keys=True)}
@@ -220,7 +230,6 @@ class Search:
 
         self.reconcile()
         target, w = self.opts.trials, (self.executor.workers if self.executor.name != "local" else 1)
-        constrained = violations_enabled(self.ctx)
         live = self._live()
         running: list[Trial | FrozenTrial] = [t for t in live if t.state == TrialState.RUNNING]
         finished = [t for t in live if t.state.is_finished()]
@@ -241,9 +250,7 @@ class Search:
                 if not running or k % w:
                     for _ in range(min(target - k, (w - k % w) if k % w else w)):
                         seed = trial_seed(self.opts.seed, k)
-                        self.study.sampler = make_sampler(
-                            self.opts.sampler, seed, constrained, self.population
-                        )
+                        self.study.sampler = make_sampler(self.opts.sampler, seed, self.population)
                         trial = self.study.ask()
                         self.space.sample(trial)
                         running.append(trial)
@@ -277,6 +284,39 @@ class Search:
         finally:
             bar.close()
 
+    # -- a population-based main proxy (the rank ensemble) needs a fixed reference sample
+    def prepare_reference(self) -> None:
+        from dataclasses import replace
+
+        from archsearch.proxies import get_proxy
+
+        members = getattr(get_proxy(self.ctx.proxy), "members", None)
+        if not members:
+            return
+        path = self.run.path / "reference.json"
+        if path.exists():
+            ref = json.loads(path.read_text())
+        else:
+            rng, cfgs = random.Random(self.opts.seed), []
+            for _ in range(50 * self.opts.reference):
+                cfg = self.space.random(rng)
+                if self._within_limits(cfg):
+                    cfgs.append(cfg)
+                if len(cfgs) == self.opts.reference:
+                    break
+            ctx = replace(self.ctx, extra={"members": list(members)})
+            outcomes = self.executor.map(score_task, [(ctx, c.to_json()) for c in cfgs])
+            rows = [o.value for o in outcomes if o.ok]
+            ref = {
+                "members": list(members),
+                "configs": [c.id for c, o in zip(cfgs, outcomes, strict=True) if o.ok],
+                "values": {m: sorted(r[m] for r in rows if r.get(m) is not None) for m in members},
+            }
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(ref, indent=1))
+            tmp.replace(path)
+        self.ctx = replace(self.ctx, extra={"reference": ref["values"]})
+
     # -- the finalist stage
     def finalist_trials(self) -> list[FrozenTrial]:
         done = [t for t in self._live() if t.state == TrialState.COMPLETE and t.user_attrs.get("feasible")]
@@ -292,24 +332,21 @@ class Search:
         picks = spread_pick([t.user_attrs[RECORD_KEY[key]] for t in front], self.opts.finalists)
         return [front[i] for i in picks]
 
+    def training(self, number: int) -> dict[str, Any]:
+        """The finalist-stage result of a trial (finished trials are immutable in Optuna, so it is kept
+        in the study's user attributes): trained_top1, train_curve, seconds_train, or failed."""
+        return self.study.user_attrs.get(f"train/{number}", {})
+
     def train_finalists(self) -> list[FrozenTrial]:
         finalists = self.finalist_trials()
-        for t in finalists:
-            if not t.user_attrs.get("finalist"):
-                self._set(t, {"finalist": True})
-        todo = [
-            t
-            for t in finalists
-            if t.user_attrs.get("trained_top1") is None and not t.user_attrs.get("train_failed")
-        ]
+        todo = [t for t in finalists if not self.training(t.number)]
         ctx = self._train_ctx()
         outcomes = self.executor.map(train_task, [(ctx, t.user_attrs["config_json"]) for t in todo])
         for t, out in zip(todo, outcomes, strict=True):
-            if out.ok:
-                self._set(t, {k: out.value[k] for k in ("trained_top1", "train_curve", "seconds_train")})
-            else:
-                self._set(t, {"train_failed": out.error})
-        return [self.study.get_trials(deepcopy=False)[t.number] for t in finalists]
+            keep = ("trained_top1", "train_curve", "seconds_train")
+            result = {k: out.value[k] for k in keep} if out.ok else {"failed": out.error}
+            self.study.set_user_attr(f"train/{t.number}", result)
+        return finalists
 
     def _train_ctx(self) -> EvalContext:
         from dataclasses import replace
@@ -321,7 +358,7 @@ class Search:
         done = _read_csv(self.run.baselines_csv)
         if done and all(r.get("stage") == "done" for r in done):
             return done
-        cands = [b for b in all_baselines() if self._within_limits(b.config)]
+        cands = [b for b in all_baselines(BASELINE_FAMILIES) if self._within_limits(b.config)]
         outcomes = self.executor.map(cheap_task, [(self.ctx, b.config.to_json()) for b in cands])
         rows = []
         for b, out in zip(cands, outcomes, strict=True):
@@ -381,17 +418,13 @@ class Search:
             r.update(
                 pareto=t.number in front,
                 finalist=t.number in fin,
-                trained_top1=t.user_attrs.get("trained_top1"),
             )
-            r["seconds_train"] = t.user_attrs.get("seconds_train")
-            if t.user_attrs.get("train_failed"):
-                r["fail_reason"] = f"training failed: {t.user_attrs['train_failed']}"
+            trained = self.training(t.number)
+            r["trained_top1"], r["seconds_train"] = trained.get("trained_top1"), trained.get("seconds_train")
+            if trained.get("failed"):
+                r["fail_reason"] = f"training failed: {trained['failed']}"
             rows.append(r)
         self.run.rewrite(self.run.trials_csv, rows, self.cols)
-
-
-def violations_enabled(ctx: EvalContext) -> bool:
-    return bool(ctx.budget_macs or ctx.latency_ms or ctx.params_limit)
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:
@@ -468,9 +501,12 @@ def resume(ref: str, out: str = "runs", workers: int | None = None) -> Search:
 def execute(search: Search, progress: bool = True) -> RunResult:
     """Run (or finish) every stage of a search."""
     with search.executor:
+        search.prepare_reference()
         search.search(progress)
         finalists = search.train_finalists()
         search.write_table(finalists)
         baselines = search.score_baselines() if search.opts.baselines else []
-    rows = [search.row(t) | {"trained_top1": t.user_attrs.get("trained_top1")} for t in finalists]
+    rows = [
+        search.row(t) | {"trained_top1": search.training(t.number).get("trained_top1")} for t in finalists
+    ]
     return RunResult(search.run, rows, baselines)

@@ -6,6 +6,7 @@ torch module is built), then zero-cost proxies for feasible configs. Finalist st
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +47,8 @@ class EvalContext:
     latency_ms: float | None = None
     params_limit: int | None = None
     train_seconds: float = 60.0
+    train_steps: int | None = None
+    train_threads: int | None = None
     train_resolution: int = 32
     objectives: tuple[str, ...] = ("score", "latency")
     weights_dir: str | None = None
@@ -66,15 +69,15 @@ def _dataset(spec: str | None) -> Any:
     return load_dataset(spec)
 
 
-def violations(ctx: EvalContext, rec: dict[str, Any]) -> list[float]:
+def violations(ctx: EvalContext, rec: dict[str, Any]) -> dict[str, float]:
     """Optuna constraint values (<= 0 is feasible), relative to each limit so they are comparable."""
-    out = []
+    out = {}
     if ctx.budget_macs:
-        out.append(rec["macs"] / ctx.budget_macs - 1.0)
+        out["macs"] = rec["macs"] / ctx.budget_macs - 1.0
     if ctx.latency_ms:
-        out.append(rec["latency_ms"] / ctx.latency_ms - 1.0)
+        out["latency"] = rec["latency_ms"] / ctx.latency_ms - 1.0
     if ctx.params_limit:
-        out.append(rec["params"] / ctx.params_limit - 1.0)
+        out["params"] = rec["params"] / ctx.params_limit - 1.0
     return out
 
 
@@ -90,7 +93,7 @@ def screen(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
         "latency_ms": float(_profile(ctx.hw).predict(cfg)),
     }
     rec["constraints"] = violations(ctx, rec)
-    rec["violation"] = max([0.0, *rec["constraints"]])
+    rec["violation"] = max([0.0, *rec["constraints"].values()])
     rec["feasible"] = rec["violation"] == 0.0
     return rec
 
@@ -112,11 +115,40 @@ def evaluate_cheap(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
             seed=ctx.seed,
         )
         rec.update({f"proxy_{k}": v for k, v in scores.items()})
+        reference = ctx.extra.get("reference")
+        if reference:
+            scores[ctx.proxy] = percentile_score(scores, reference)
+            rec[f"proxy_{ctx.proxy}"] = scores[ctx.proxy]
         if scores.get(ctx.proxy) is None:
             raise ValueError(f"proxy {ctx.proxy} failed (non-finite score)")
         rec["score"] = float(scores[ctx.proxy])
     rec["seconds_cheap"] = round(time.perf_counter() - t0, 4)
     return rec
+
+
+def percentile_score(scores: dict[str, float | None], reference: dict[str, list[float]]) -> float | None:
+    """A population-based proxy (the rank ensemble) as a per-network score: the mean over its members of
+    the network's percentile (mid-rank) among a fixed reference sample of the space. Stationary, so
+    every trial and every baseline of a run is scored on the same scale."""
+    out = []
+    for member, ref in reference.items():
+        v = scores.get(member)
+        if v is None or not ref:
+            return None
+        out.append((bisect.bisect_left(ref, v) + bisect.bisect_right(ref, v)) / (2 * len(ref)))
+    return sum(out) / len(out)
+
+
+def score_task(args: tuple[EvalContext, str]) -> dict[str, float | None]:
+    """Member scores of one reference network (no screening: the reference spans the space)."""
+    from archsearch.proxies import score_config
+
+    ctx, cfg_json = args
+    members = list(ctx.extra["members"])
+    data = _dataset(ctx.data)
+    return score_config(
+        ArchConfig.from_json(cfg_json), members, data, ctx.proxy_resolution, ctx.proxy_batch, ctx.seed
+    )
 
 
 def objective_values(ctx: EvalContext, rec: dict[str, Any]) -> list[float]:

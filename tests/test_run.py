@@ -1,0 +1,223 @@
+"""`archsearch run`: end to end, reproducibility, crash safety, faults, bad input, Ray and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archsearch.cost import cost
+from archsearch.search import engine, evaluate
+from archsearch.search.engine import RunOptions, execute, resume, start
+from archsearch.spaces import load_space
+
+REPO = Path(__file__).resolve().parent.parent
+# A fast configuration: NAS-Bench-Macro networks are small, synflow is one pass.
+FAST = [
+    "--space",
+    "nasbench-macro",
+    "--budget",
+    "60M",
+    "--hw",
+    "pixel",
+    "--proxy",
+    "synflow",
+    "--no-progress",
+]
+
+
+def rows(path: Path) -> list[dict]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def finished(run: Path) -> list[tuple]:
+    """Finished trials in order, without those abandoned by an interruption (which shift the numbers)."""
+    done = [r for r in rows(run / "trials.csv") if r["state"] in ("COMPLETE", "FAIL")]
+    done.sort(key=lambda r: int(r["number"]))
+    return [
+        (r["params_json"], r["state"], r["score"], r["latency_ms"])
+        for r in done
+        if "interrupted" not in r["fail_reason"]
+    ]
+
+
+def test_card_command_small(cli, tmp_path):
+    """The product card's command (small): every finalist within budget, the run folder complete."""
+    r = cli("run", "--space", "mbv2", "--budget", "300MFLOPs", "--hw", "pixel", "--trials", "6", "--finalists", "2",
+            "--train-steps", "3", "--reference", "6", "--out", str(tmp_path), "--name", "card", "--no-progress",
+            "--format", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    run = tmp_path / "card"
+    assert {"run.json", "study.db", "trials.csv", "baselines.csv", "reference.json"} <= {
+        p.name for p in run.iterdir()
+    }
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["budget_macs"] == 300_000_000 and meta["space"] == "mbv2" and meta["profile"] == "pixel"
+    assert meta["seed"] == 0 and meta["space_digest"] and meta["versions"]["torch"].startswith("2.13")
+    trials = rows(run / "trials.csv")
+    assert len(trials) == 6 and all(t["config_json"] for t in trials if t["state"] == "COMPLETE")
+    summary = json.loads(r.stdout)
+    finalists = [s for s in summary if s["model"].startswith("trial")]
+    assert finalists and all(s["macs"] <= 300_000_000 for s in finalists)
+    assert all(s["trained_top1"] is not None for s in finalists)
+    base = rows(run / "baselines.csv")
+    assert any(b["name"] == "mobilenet_v2-1.0-192" for b in base) and all(int(b["macs"]) <= 3e8 for b in base)
+    assert not any(b["name"] == "mobilenet_v2-1.0-224" for b in base)  # 300.8M: just over the budget
+
+
+def test_same_seed_same_trials(cli, tmp_path):
+    args = [*FAST, "--trials", "8", "--finalists", "0", "--no-baselines", "--out", str(tmp_path)]
+    assert cli("run", *args, "--name", "a").returncode == 0
+    assert cli("run", *args, "--name", "b").returncode == 0
+    assert finished(tmp_path / "a") == finished(tmp_path / "b") and len(finished(tmp_path / "a")) == 8
+
+
+def test_sigkill_and_resume_lose_and_duplicate_nothing(cli, tmp_path):
+    """SIGKILL at random moments (5 times), resume each time: the finished trials equal those of an
+    uninterrupted run with the same seed, none lost, none duplicated."""
+    args = [*FAST, "--trials", "80", "--finalists", "0", "--no-baselines", "--out", str(tmp_path)]
+    assert cli("run", *args, "--name", "clean").returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    rng, kills = random.Random(1), 0
+    cmd = [sys.executable, "-m", "archsearch", "run", *args, "--name", "killed"]
+    while kills < 5:
+        p = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            p.wait(timeout=rng.uniform(3.0, 6.0))
+            pytest.fail("the run finished before it could be killed 5 times; give it more trials")
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            kills += 1
+        cmd = [
+            sys.executable,
+            "-m",
+            "archsearch",
+            "run",
+            "--resume",
+            str(tmp_path / "killed"),
+            "--no-progress",
+        ]
+    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    got, want = finished(tmp_path / "killed"), finished(tmp_path / "clean")
+    assert len(want) == 80 and got == want
+
+
+def test_faults_are_recorded_and_the_search_goes_on(tmp_path, monkeypatch):
+    real = evaluate.evaluate_cheap
+    calls = {"n": 0}
+
+    def flaky(ctx, cfg):
+        calls["n"] += 1
+        kind = calls["n"] % 4
+        if kind == 1:
+            raise RuntimeError("boom in a trial")
+        if kind == 2:
+            raise MemoryError
+        rec = real(ctx, cfg)
+        if kind == 3:
+            rec["score"] = float("nan")
+            raise ValueError("proxy synflow failed (non-finite score)")
+        return rec
+
+    monkeypatch.setattr(evaluate, "evaluate_cheap", flaky)
+    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", proxy="synflow", trials=8, finalists=0,
+                      baselines=False, out=str(tmp_path), name="faults")  # fmt: skip
+    result = execute(start(opts, argv=[]), progress=False)
+    trials = rows(result.run.trials_csv)
+    assert len(trials) == 8
+    reasons = [t["fail_reason"] for t in trials if t["state"] == "FAIL"]
+    assert any("boom in a trial" in r for r in reasons)
+    assert any(r.startswith("out of memory") for r in reasons)
+    assert any("non-finite" in r for r in reasons)
+    assert sum(t["state"] == "COMPLETE" for t in trials) == 2
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
+    args = [
+        *FAST,
+        "--trials",
+        "30",
+        "--finalists",
+        "0",
+        "--no-baselines",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "ctrlc",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    p = subprocess.Popen([sys.executable, "-m", "archsearch", "run", *args], cwd=REPO, env=env,
+                         stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(6)
+    p.send_signal(signal.SIGINT)
+    err = p.communicate(timeout=60)[1]
+    assert p.returncode == 130 and "Traceback" not in err and "--resume" in err, err
+    r = subprocess.run([sys.executable, "-m", "archsearch", "run", "--resume", str(tmp_path / "ctrlc"), "--no-progress"],
+                       cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert len(finished(tmp_path / "ctrlc")) == 30
+
+
+@pytest.mark.parametrize(
+    "args, expect",
+    [
+        (["--budget", "300MFLOP"], "invalid budget '300MFLOP'"),
+        (["--budget", "-1"], "invalid budget '-1'"),
+        (["--budget", "abc"], "invalid budget 'abc'"),
+        (
+            ["--budget", "1M"],
+            f"below the smallest network of space mbv2: {cost(load_space('mbv2').smallest()).macs:,} MACs",
+        ),
+        (["--space", "nope"], "unknown space 'nope'; available:"),
+        (["--hw", "nope"], "unknown"),
+        (["--sampler", "cmaes"], "unknown sampler 'cmaes'; available: nsga2, tpe, random"),
+        (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot use storage"),
+        (["--resume", "no-such-run"], "no run 'no-such-run'"),
+        (["--proxy", "nope"], "unknown proxy 'nope'"),
+    ],
+)
+def test_bad_input(cli, tmp_path, args, expect):
+    r = cli("run", "--out", str(tmp_path), "--trials", "2", "--no-progress", *args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and expect in r.stderr, r.stderr
+    assert not any(tmp_path.iterdir())  # nothing half-made
+
+
+def test_ray_executor_two_workers(tmp_path):
+    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", proxy="synflow", trials=6, finalists=1,
+                      train_steps=2, baselines=False, out=str(tmp_path), name="ray", executor="ray", workers=2)  # fmt: skip
+    result = execute(start(opts, argv=[]), progress=False)
+    trials = rows(result.run.trials_csv)
+    assert len(trials) == 6 and all(t["state"] == "COMPLETE" for t in trials)
+    assert result.finalists and result.finalists[0]["trained_top1"] is not None
+
+
+def test_postgresql_storage_shared_and_resumable(tmp_path, pg_url):
+    name = f"pg-{os.getpid()}-{int(time.time())}"
+    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", proxy="synflow", trials=4, finalists=0,
+                      baselines=False, out=str(tmp_path), name=name, storage=pg_url)  # fmt: skip
+    execute(start(opts, argv=[]), progress=False)
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=pg_url)
+    assert len(study.trials) == 4
+    search = resume(name, str(tmp_path))
+    search.opts.trials = 6
+    execute(search, progress=False)
+    assert len(optuna.load_study(study_name=name, storage=pg_url).trials) == 6
+    optuna.delete_study(study_name=name, storage=pg_url)
+
+
+def test_engine_exports_its_samplers():
+    assert engine.SAMPLERS == ("nsga2", "tpe", "random")
