@@ -126,3 +126,20 @@ def test_malformed_run_json_is_one_line(tmp_path):
     (tmp_path / "bad" / "run.json").write_text("{not json")
     r = run_cli("report", str(tmp_path / "bad"))
     assert r.returncode == 2 and "cannot read" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_provenance_of_a_shipped_profile_a_missing_one_and_a_changed_one(tmp_path):
+    from archsearch.report.provenance import profile_provenance
+    from archsearch.resources import find
+    from archsearch.search.storage import digest
+
+    pixel = profile_provenance({"profile": "pixel", "profile_digest": digest(find("hardware_profiles", "pixel"))})
+    facts = dict(pixel.facts)
+    assert "Pixel" in facts["device"] and pixel.validation and pixel.validation[0]["MAPE %"] != "unknown"
+    assert pixel.warning == ""
+    assert "changed since this run" in profile_provenance({"profile": "pixel", "profile_digest": "0" * 16}).warning
+    gone = profile_provenance({"profile": "no-such-device"})
+    assert "unknown" in gone.warning and gone.validation == []
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("device: [unclosed\n")
+    assert "unknown" in profile_provenance({"profile": str(broken)}).warning

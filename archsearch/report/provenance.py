@@ -34,6 +34,18 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+def _anchors(anchors: Any, scale: Any) -> str:
+    """Whole networks measured on the device that fixed the predictor's scale."""
+    rows = [a for a in anchors if isinstance(a, dict)] if isinstance(anchors, list) else []
+    if not rows:
+        return "none"
+    text = "; ".join(
+        f"{a.get('network', '?')}: measured {a.get('measured_ms', '?')} ms, predicted {a.get('predicted_ms', '?')} ms"
+        for a in rows
+    )
+    return f"{text} (scale {scale})" if scale is not None else text
+
+
 def profile_provenance(meta: dict[str, Any]) -> Provenance:
     name = str(meta.get("profile") or UNKNOWN)
     out = Provenance(name)
@@ -59,6 +71,7 @@ def profile_provenance(meta: dict[str, Any]) -> Provenance:
         ("samples", _text(prov.get("samples"))),
         ("method", _text(prov.get("method"))),
         ("calibrated", _text(prov.get("date"))),
+        ("anchors", _anchors(doc.get("anchors"), doc.get("scale"))),
     ]
     val = doc.get("validation") if isinstance(doc.get("validation"), dict) else {}
     for key, v in val.items():
