@@ -21,9 +21,9 @@ from archsearch.report.provenance import profile_provenance
 DASHBOARD = "dashboard.html"
 
 
-def _f(v: Any, spec: str) -> str:
+def _f(v: Any, spec: str, div: float = 1.0) -> str:
     try:
-        f = float(v)
+        f = float(v) / div
     except (TypeError, ValueError):
         return "-"
     return "-" if math.isnan(f) else f"{f:{spec}}"
@@ -31,14 +31,8 @@ def _f(v: Any, spec: str) -> str:
 
 def shown_path(path: Path) -> str:
     """The run folder as a user would type it: relative to the working directory when inside it."""
-    try:
-        return (
-            os.path.relpath(path.resolve(), Path.cwd())
-            if path.resolve().is_relative_to(Path.cwd())
-            else str(path.resolve())
-        )
-    except ValueError:
-        return str(path.resolve())
+    full = path.resolve()
+    return os.path.relpath(full) if full.is_relative_to(Path.cwd()) else str(full)
 
 
 def summary(run: RunData) -> dict[str, Any]:
@@ -85,7 +79,7 @@ def run_facts(run: RunData) -> str:
         ("command", f"<code>{esc(m.get('command'))}</code>"), ("seed", esc(m.get("seed"))),
         ("created", esc(m.get("created"))), ("space", _digested(m.get("space"), m.get("space_digest"))),
         ("profile", _digested(m.get("profile"), m.get("profile_digest"))),
-        ("budget", f"{_f(float(budget) / 1e6 if budget else None, ',.0f')} MMACs" if budget else "none"),
+        ("budget", f"{_f(budget, ',.0f', 1e6)} MMACs" if budget else "none"),
         ("latency limit", f"{esc(m.get('latency_limit_ms'))} ms" if m.get("latency_limit_ms") else "none"),
         ("params limit", esc(m.get("params_limit") or "none")),
         ("objectives", esc(", ".join(map(str, m.get("objectives") or [])))),

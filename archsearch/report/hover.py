@@ -39,7 +39,7 @@ def hover_text(row: dict[str, Any], profile: str, proxy: str, proxies: list[str]
     lines.append(f"latency {_fmt(row.get('latency_ms'), '.2f', ' ms')} on {escape(profile)}")
     scores = [f"score {_fmt(row.get('score'), '.4g')} ({escape(proxy)})"]
     scores += [f"{escape(p)} {_fmt(row.get(f'proxy_{p}'), '.4g')}" for p in proxies if p != proxy]
-    lines.append(" · ".join(scores))
+    lines += [" · ".join(scores[i : i + 4]) for i in range(0, len(scores), 4)]  # a few per line
     if _num(row.get("trained_top1")) is not None:
         lines.append(f"short-training top-1 {_fmt(row.get('trained_top1'), '.1f', '%')}")
     if _num(row.get("published_top1")) is not None:
