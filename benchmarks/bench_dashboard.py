@@ -2,9 +2,9 @@
 
 Writes a run directory of N trials in the engine's format (tests/fake_run.py: real sampled configs and
 analytic costs, made-up latency and scores), then times `archsearch report` (load + render + write),
-the file size, and a headless Chromium load until every figure is drawn (median of 3 loads).
+the file size, and a headless Chromium load until every figure is drawn (median of --loads loads).
 
-Usage: python benchmarks/bench_dashboard.py [--trials 5000] [--keep DIR]"""
+Usage: python benchmarks/bench_dashboard.py [--trials 5000] [--loads 3] [--keep DIR]"""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def browser_load(url: str, loads: int = 3) -> tuple[list[float], int, list[str]]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=5000)
+    ap.add_argument("--loads", type=int, default=3, help="Chromium loads to time (median reported)")
     ap.add_argument("--keep", help="write the run here instead of a temporary folder")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +67,7 @@ def main() -> None:
         path = write_dashboard(data)
         t_render = time.perf_counter() - t0
         size = path.stat().st_size
-        times, drawn, errors = browser_load(path.as_uri())
+        times, drawn, errors = browser_load(path.as_uri(), args.loads)
     print(f"trials: {len(data.trials):,} ({int((data.trials['feasible'] == True).sum()):,} feasible), "  # noqa: E712
           f"baselines: {len(data.baselines)}; fake run written in {t_fake:.1f} s")  # fmt: skip
     print(f"load_run: {t_load:.2f} s; render + write: {t_render:.2f} s")
