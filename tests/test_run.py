@@ -90,10 +90,14 @@ def test_sigkill_and_resume_lose_and_duplicate_nothing(cli, tmp_path):
     rng, kills = random.Random(1), 0
     cmd = [sys.executable, "-m", "archsearch", "run", *args, "--name", "killed"]
     while kills < 5:
-        p = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         try:
             p.wait(timeout=rng.uniform(3.0, 6.0))
-            pytest.fail("the run finished before it could be killed 5 times; give it more trials")
+            pytest.fail(
+                f"the run ended (exit {p.returncode}) before it was killed 5 times: {p.stderr.read()[-500:]}"
+            )
         except subprocess.TimeoutExpired:
             p.send_signal(signal.SIGKILL)
             p.wait()

@@ -189,7 +189,7 @@ class Search:
     ):
         self.run, self.meta, self.space, self.ctx, self.executor = run, meta, space, ctx, executor
         self.opts = RunOptions(**meta["options"])
-        self.study = _open_study(meta["storage"], run.id, ctx.objectives)
+        self.study = _open_study(run.storage_url(meta["storage"]), run.id, ctx.objectives)
         self.cols = columns(ctx.proxies)
         self.population = max(10, min(50, self.opts.trials // 5))
 
@@ -197,13 +197,17 @@ class Search:
     def _live(self) -> list[FrozenTrial]:
         return [t for t in self.study.get_trials(deepcopy=False) if not t.user_attrs.get("abandoned")]
 
+    def _trial(self, t: Trial | FrozenTrial) -> Trial:
+        """A writable handle (a trial left running by an earlier process comes back as a FrozenTrial)."""
+        return t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
+
     def _set(self, t: Trial | FrozenTrial, attrs: dict[str, Any]) -> None:
-        trial = t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
+        trial = self._trial(t)
         for k, v in attrs.items():
             trial.set_user_attr(k, v)
 
     def _constrain(self, t: Trial | FrozenTrial, constraints: dict[str, float]) -> None:
-        trial = t if isinstance(t, Trial) else Trial(self.study, t._trial_id)
+        trial = self._trial(t)
         for k, v in constraints.items():
             trial.set_constraint(k, v)
 
@@ -454,11 +458,10 @@ def start(opts: RunOptions, argv: list[str] | None = None) -> Search:
     out = Path(opts.out)
     from archsearch.hardware import load_profile
 
-    run = RunDir.create(out, opts.name, space.name, opts.hw)
-    storage = opts.storage or run.sqlite_url()
+    run_id = RunDir.new_id(opts.name, space.name, opts.hw)
     meta = {
-        "id": run.id,
-        "name": opts.name or run.id,
+        "id": run_id,
+        "name": opts.name or run_id,
         "command": "archsearch " + " ".join(argv if argv is not None else sys.argv[1:]),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seed": opts.seed,
@@ -471,20 +474,18 @@ def start(opts: RunOptions, argv: list[str] | None = None) -> Search:
         "params_limit": ctx.params_limit,
         "objectives": list(ctx.objectives),
         "proxies": list(ctx.proxies),
-        "storage": storage,
+        "storage": opts.storage,  # None: study.db in the run folder
         "options": asdict(opts),
         "versions": _versions(),
     }
+    run = RunDir.create(out, run_id, meta)
     try:
-        executor = make_executor(opts.executor, opts.workers, opts.ray_address)
-        search = Search(run, meta, space, ctx, executor)
+        return Search(run, meta, space, ctx, make_executor(opts.executor, opts.workers, opts.ray_address))
     except Exception:
         import shutil
 
         shutil.rmtree(run.path, ignore_errors=True)  # nothing half-made stays behind on bad input
         raise
-    run.write_meta(meta)
-    return search
 
 
 def resume(ref: str, out: str = "runs", workers: int | None = None) -> Search:

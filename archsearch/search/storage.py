@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,18 +75,31 @@ class RunDir:
     def weights_dir(self) -> Path:
         return self.path / "weights"
 
-    def sqlite_url(self) -> str:
-        return f"sqlite:///{(self.path / STUDY_DB).resolve()}"
+    def storage_url(self, configured: str | None) -> str:
+        """The run's Optuna storage: the configured URL, else the folder's own SQLite file (so a run folder
+        can be moved or copied and still opens)."""
+        return configured or f"sqlite:///{(self.path / STUDY_DB).resolve()}"
+
+    @staticmethod
+    def new_id(name: str | None, space: str, hw: str) -> str:
+        return slug(name) if name else f"{space}-{hw}-{time.strftime('%Y%m%d-%H%M%S')}"
 
     @classmethod
-    def create(cls, out: Path, name: str | None, space: str, hw: str) -> RunDir:
-        run_id = slug(name) if name else f"{space}-{hw}-{time.strftime('%Y%m%d-%H%M%S')}"
+    def create(cls, out: Path, run_id: str, meta: dict[str, Any]) -> RunDir:
+        """The run folder with its run.json, made atomically: a kill leaves nothing or a resumable run."""
         path = out / run_id
         if path.exists():
             raise RunError(
                 f"run {path} already exists; continue it with --resume {path} or choose another --name"
             )
-        path.mkdir(parents=True)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{run_id}.", dir=out))
+        cls(tmp).write_meta(meta)
+        try:
+            os.rename(tmp, path)
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RunError(f"cannot create run {path}: {e}") from None
         return cls(path)
 
     @classmethod

@@ -1,0 +1,73 @@
+"""What the harness itself costs, measured side by side in one run.
+
+1. Cheap stage: milliseconds per trial that `archsearch run` adds around the proxy computation (Optuna
+   ask/tell with the sampler, SQLite storage, decoding, cost model, latency prediction, trials.csv),
+   with the proxy replaced by a constant so that only the harness is timed.
+2. Finalist stage on Ray: wall time to train the same finalists (fixed steps, 1 thread per worker)
+   with 1 and with 2 Ray workers; the throughput ratio.
+
+Usage: python benchmarks/bench_search_overhead.py [--trials 200] [--finalists 4] [--steps 30]"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import tempfile
+import time
+from dataclasses import replace
+
+import optuna
+
+from archsearch.search import evaluate
+from archsearch.search.engine import RunOptions, start
+from archsearch.search.evaluate import EvalContext, train_task
+from archsearch.search.executors import make_executor
+from archsearch.spaces import load_space
+
+
+def cheap_stage_overhead(trials: int, sampler: str) -> float:
+    """ms per trial of the harness with a zero-cost stand-in for the proxy computation."""
+    evaluate.proxy_scores = lambda ctx, cfg, names: dict.fromkeys(names, 1.0)  # the proxy is not timed
+    with tempfile.TemporaryDirectory() as out:
+        opts = RunOptions(space="mbv2", budget="300M", hw="pixel", proxy="synflow", trials=trials, finalists=0,
+                          baselines=False, out=out, name="overhead", sampler=sampler)  # fmt: skip
+        search = start(opts, argv=[])
+        t0 = time.perf_counter()
+        search.search(progress=False)
+        return (time.perf_counter() - t0) / trials * 1000
+
+
+def finalist_throughput(workers: int, ctx: EvalContext, cfgs: list[str]) -> float:
+    """Finalists trained per second with `workers` Ray workers."""
+    with make_executor("ray", workers) as ex:
+        ex.map(train_task, [(ctx, cfgs[0])])  # warm the workers' imports
+        t0 = time.perf_counter()
+        outs = ex.map(train_task, [(ctx, c) for c in cfgs])
+        dt = time.perf_counter() - t0
+    assert all(o.ok for o in outs), [o.error for o in outs if not o.ok]
+    return len(cfgs) / dt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--trials", type=int, default=200)
+    ap.add_argument("--finalists", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=30)
+    args = ap.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    print(f"machine: {platform.machine()}, {platform.python_version()}, optuna {optuna.__version__}")
+    for sampler in ("tpe", "nsga2", "random"):
+        print(f"cheap stage, {sampler:6}: {cheap_stage_overhead(args.trials, sampler):6.1f} ms/trial over {args.trials} trials")
+
+    space, rng = load_space("nasbench-macro"), random.Random(0)
+    cfgs = [space.random(rng).to_json() for _ in range(args.finalists)]
+    ctx = EvalContext(space="nasbench-macro", hw="pixel", proxy="synflow", proxies=("synflow",), data=None, seed=0)
+    ctx = replace(ctx, train_steps=args.steps, train_threads=1)
+    one = finalist_throughput(1, ctx, cfgs)
+    two = finalist_throughput(2, ctx, cfgs)
+    print(f"finalist stage on Ray: 1 worker {one:.3f}/s, 2 workers {two:.3f}/s, ratio {two / one:.2f}x (goal >= 1.6x)")
+
+
+if __name__ == "__main__":
+    main()
