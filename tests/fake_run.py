@@ -40,15 +40,16 @@ def write_fake_run(
     """A finished run of `trials` trials (about 1 in 15 failed) plus its scored baselines."""
     rng = random.Random(seed)
     sp = load_space(space)
-    run = RunDir.create(out, name, sp.name, profile)
+    run_id = RunDir.new_id(name, sp.name, profile)
     meta = {
-        "id": run.id, "name": name, "command": f"archsearch run --space {space} --hw {profile} --trials {trials}",
+        "id": run_id, "name": name, "command": f"archsearch run --space {space} --hw {profile} --trials {trials}",
         "created": f"2026-11-23T05:{seed % 60:02d}:00+0000", "seed": seed, "space": sp.name, "space_digest": "0" * 16,
         "profile": profile, "profile_digest": None, "budget_macs": budget, "latency_limit_ms": latency_limit,
         "params_limit": None, "objectives": ["score", "latency"], "proxies": list(PROXIES),
-        "storage": run.sqlite_url(), "options": {"trials": trials, "baselines": True}, "versions": {"archsearch": "0.1.0"},
+        "storage": RunDir(out / run_id).storage_url(None), "options": {"trials": trials, "baselines": True},
+        "versions": {"archsearch": "0.1.0"},
     }  # fmt: skip
-    run.write_meta(meta)
+    run = RunDir.create(out, run_id, meta)
     rows = []
     for k in range(trials):
         params = sp.random_params(rng)
@@ -103,7 +104,7 @@ def _write_study(run: RunDir, rows: list[dict[str, Any]], choices: dict[str, lis
     from optuna.trial import TrialState, create_trial
 
     study = optuna.create_study(
-        storage=run.sqlite_url(), study_name=run.id, directions=["maximize", "minimize"]
+        storage=run.storage_url(None), study_name=run.id, directions=["maximize", "minimize"]
     )
     for r in rows:
         params = json.loads(r["params_json"])

@@ -48,8 +48,13 @@ class RunInfo:
 
 
 def is_run(path: Path, root: Path) -> bool:
-    """A folder holding a run.json that really lies directly under `root` (no symlink out of it)."""
-    return path.resolve().parent == root.resolve() and (path / RUN_JSON).is_file()
+    """A folder holding a run.json that really lies directly under `root` (no symlink out of it); hidden
+    folders are runs still being created (storage.py makes them under a dot name, then renames)."""
+    return (
+        not path.name.startswith(".")
+        and path.resolve().parent == root.resolve()
+        and (path / RUN_JSON).is_file()
+    )
 
 
 class RunIndex:
