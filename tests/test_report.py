@@ -133,11 +133,16 @@ def test_provenance_of_a_shipped_profile_a_missing_one_and_a_changed_one(tmp_pat
     from archsearch.resources import find
     from archsearch.search.storage import digest
 
-    pixel = profile_provenance({"profile": "pixel", "profile_digest": digest(find("hardware_profiles", "pixel"))})
+    pixel = profile_provenance(
+        {"profile": "pixel", "profile_digest": digest(find("hardware_profiles", "pixel"))}
+    )
     facts = dict(pixel.facts)
     assert "Pixel" in facts["device"] and pixel.validation and pixel.validation[0]["MAPE %"] != "unknown"
     assert pixel.warning == ""
-    assert "changed since this run" in profile_provenance({"profile": "pixel", "profile_digest": "0" * 16}).warning
+    assert (
+        "changed since this run"
+        in profile_provenance({"profile": "pixel", "profile_digest": "0" * 16}).warning
+    )
     gone = profile_provenance({"profile": "no-such-device"})
     assert "unknown" in gone.warning and gone.validation == []
     broken = tmp_path / "broken.yaml"
