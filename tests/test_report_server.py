@@ -35,11 +35,11 @@ def runs(tmp_path_factory) -> Path:
     return root
 
 
-def _get(base: str, path: str) -> tuple[int, str]:
+def _get(base: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
     """GET with the path sent exactly as written (no client-side normalisation of `..`)."""
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", path)
+    conn.request("GET", path, headers=headers or {})
     r = conn.getresponse()
     return r.status, r.read().decode("utf-8", "replace")
 
@@ -106,6 +106,15 @@ def test_paths_outside_dir_are_refused(runs, path):
     with served(runs) as base:
         status, body = _get(base, path)
     assert status in (400, 403, 404) and "SECRET" not in body and "root:" not in body
+
+
+def test_requests_for_another_host_name_are_refused(runs):
+    """DNS rebinding: a page on evil.example resolved to 127.0.0.1 sends Host: evil.example."""
+    with served(runs) as base:
+        port = base.rsplit(":", 1)[1]
+        assert _get(base, "/", {"Host": f"evil.example:{port}"})[0] == 421
+        assert _get(base, "/runs/small/status", {"Host": "evil.example"})[0] == 421
+        assert _get(base, "/", {"Host": f"localhost:{port}"})[0] == 200
 
 
 def test_optuna_dashboard_opens_the_runs_storage(runs):

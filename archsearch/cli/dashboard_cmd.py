@@ -8,8 +8,6 @@ from pathlib import Path
 
 from archsearch.cli import UsageError
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -27,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archsearch.report.server import DashboardServer
+    from archsearch.report.server import LOOPBACK, DashboardServer
 
     root = Path(args.dir)
     if not root.is_dir():

@@ -22,6 +22,7 @@ from archsearch.report.page import esc
 from archsearch.search.storage import RunError
 
 MAX_OVERLAY = 12
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -60,9 +61,16 @@ class DashboardServer(ThreadingHTTPServer):
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 8765, poll_ms: int = 5000):
         self.root = root.resolve()
         self.poll_ms = poll_ms
+        self.loopback = host in LOOPBACK
         self.index = RunIndex(self.root)
         self.regen_lock = threading.Lock()
         super().__init__((host, port), Handler)
+
+    def host_ok(self, header: str) -> bool:
+        """On loopback, only requests addressed to loopback: a web page that rebinds its own DNS name to
+        127.0.0.1 must not read the runs."""
+        name = header.rsplit(":", 1)[0] if not header.endswith("]") else header
+        return not self.loopback or name.strip("[]") in LOOPBACK
 
     def run_dir(self, segment: str) -> Path:
         """The run folder a URL segment names; refuses anything that is not a run directly under DIR."""
@@ -118,6 +126,10 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         parts = url.path.split("/")[1:]
         try:
+            if not self.server.host_ok(self.headers.get("Host", "")):
+                raise Refused(
+                    HTTPStatus.MISDIRECTED_REQUEST, "this server answers only to 127.0.0.1 / localhost"
+                )
             if url.path == "/":
                 sort, desc = query.get("sort", ["date"])[0], query.get("desc", ["1"])[0] != "0"
                 self.send(HTTPStatus.OK, index_page(self.server.index.runs(), self.server.root, sort, desc))
