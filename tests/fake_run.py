@@ -46,7 +46,7 @@ def write_fake_run(
         "created": f"2026-11-23T05:{seed % 60:02d}:00+0000", "seed": seed, "space": sp.name, "space_digest": "0" * 16,
         "profile": profile, "profile_digest": None, "budget_macs": budget, "latency_limit_ms": latency_limit,
         "params_limit": None, "objectives": ["score", "latency"], "proxies": list(PROXIES),
-        "storage": RunDir(out / run_id).storage_url(None), "options": {"trials": trials, "baselines": True},
+        "storage": None, "options": {"trials": trials, "baselines": True},
         "versions": {"archsearch": "0.1.0"},
     }  # fmt: skip
     run = RunDir.create(out, run_id, meta)

@@ -80,6 +80,7 @@ def test_report_writes_one_offline_file(runs):
     assert library, "plotly.js is not embedded"
     assert not re.search(r"https?://", html.replace(library.group(1), ""))
     assert "archsearch export " in html and "--trial" in html and "--format py" in html
+    assert f"optuna-dashboard sqlite:///{(runs / 'small' / 'study.db').resolve()}" in html
 
 
 def test_user_strings_are_escaped_in_the_file(runs):

@@ -18,6 +18,8 @@ from conftest import REPO, need
 from fake_run import write_fake_run
 from report_support import served
 
+from archsearch.search.storage import RunDir
+
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
@@ -121,7 +123,7 @@ def test_optuna_dashboard_opens_the_runs_storage(runs):
     exe = Path(sys.executable).with_name("optuna-dashboard")
     if not exe.exists():
         need("optuna-dashboard is not installed (pip install '.[dev]')")
-    url = json.loads((runs / "small" / "run.json").read_text())["storage"]
+    url = RunDir(runs / "small").storage_url(json.loads((runs / "small" / "run.json").read_text())["storage"])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

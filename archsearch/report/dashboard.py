@@ -17,6 +17,7 @@ from archsearch.report.hover import hover_text
 from archsearch.report.page import document, esc, figures_html, table
 from archsearch.report.progress import progress
 from archsearch.report.provenance import profile_provenance
+from archsearch.search.storage import RunDir
 
 DASHBOARD = "dashboard.html"
 
@@ -75,6 +76,7 @@ def _digested(name: Any, digest: Any) -> str:
 def run_facts(run: RunData) -> str:
     m = run.meta
     budget = m.get("budget_macs")
+    url = RunDir(run.path).storage_url(m.get("storage"))  # None: the run folder's own study.db
     rows = [
         ("command", f"<code>{esc(m.get('command'))}</code>"), ("seed", esc(m.get("seed"))),
         ("created", esc(m.get("created"))), ("space", _digested(m.get("space"), m.get("space_digest"))),
@@ -84,7 +86,7 @@ def run_facts(run: RunData) -> str:
         ("params limit", esc(m.get("params_limit") or "none")),
         ("objectives", esc(", ".join(map(str, m.get("objectives") or [])))),
         ("proxies", esc(", ".join(map(str, m.get("proxies") or [])))),
-        ("Optuna storage", f"<code>{esc(m.get('storage'))}</code> (open: <code>optuna-dashboard {esc(shlex.quote(str(m.get('storage') or '')))}</code>)"),
+        ("Optuna storage", f"<code>{esc(url)}</code> (study {esc(run.id)}; open it with <code>optuna-dashboard {esc(shlex.quote(url))}</code>)"),
         ("versions", esc(", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()))),
     ]  # fmt: skip
     return table([{"": k, "value": v} for k, v in rows], raw={"value"})
