@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "calibrate_cmd",
     "proxies_cmd",
     "run_cmd",
+    "report_cmd",
+    "dashboard_cmd",
     "export_cmd",
 ]
 

@@ -1,0 +1,53 @@
+"""Hover text of one trial or baseline: config id, stage table, alpha, resolution, costs, latency, scores.
+
+Plotly renders hover text as a small subset of HTML, so every value that comes from the run (names,
+config fields, failure reasons) is escaped here, the one place hover text is made."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from archsearch.report.stages import format_stages, parse_config, stage_table
+
+NBSP = "\u00a0"  # plotly collapses runs of plain spaces; the stage table needs its alignment
+
+
+def _num(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _fmt(v: Any, spec: str, unit: str = "") -> str:
+    f = _num(v)
+    return "-" if f is None else f"{f:{spec}}{unit}"
+
+
+def hover_text(row: dict[str, Any], profile: str, proxy: str, proxies: list[str]) -> str:
+    """Pseudo-HTML for plotly's hover label (escaped; lines joined with <br>)."""
+    title = escape(str(row.get("label", "")))
+    lines = [f"<b>{title}</b>  config {escape(str(row.get('config_id', '')))}"]
+    lines.append(f"alpha {_fmt(row.get('alpha'), 'g')} · resolution {_fmt(row.get('resolution'), '.0f')}")
+    lines.append(
+        f"MACs {_fmt(row.get('mmacs'), ',.1f', ' MMACs')} · params {_fmt(row.get('params_m'), '.2f', ' M')}"
+        f" · memory {_fmt(row.get('peak_mb'), '.2f', ' MB')}"
+    )
+    lines.append(f"latency {_fmt(row.get('latency_ms'), '.2f', ' ms')} on {escape(profile)}")
+    scores = [f"score {_fmt(row.get('score'), '.4g')} ({escape(proxy)})"]
+    scores += [f"{escape(p)} {_fmt(row.get(f'proxy_{p}'), '.4g')}" for p in proxies if p != proxy]
+    lines += [" · ".join(scores[i : i + 4]) for i in range(0, len(scores), 4)]  # a few per line
+    if _num(row.get("trained_top1")) is not None:
+        lines.append(f"short-training top-1 {_fmt(row.get('trained_top1'), '.1f', '%')}")
+    if _num(row.get("published_top1")) is not None:
+        lines.append(f"published ImageNet top-1 {_fmt(row.get('published_top1'), '.1f', '%')}")
+    if row.get("feasible") is False:
+        lines.append(f"<b>infeasible</b>: {_fmt(row.get('violation'), '.1%')} over a limit (not scored)")
+    if row.get("fail_reason"):
+        lines.append(f"failed: {escape(str(row['fail_reason'])[:200])}")
+    table = format_stages(stage_table(parse_config(row.get("config_json"))))
+    lines += [escape(r).replace(" ", NBSP) for r in table]
+    return "<br>".join(lines)
