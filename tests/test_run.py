@@ -163,8 +163,12 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     p = subprocess.Popen([sys.executable, "-m", "archsearch", "run", *args], cwd=REPO, env=env,
                          stderr=subprocess.PIPE, text=True)  # fmt: skip
-    time.sleep(6)
+    table = tmp_path / "ctrlc" / "trials.csv"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and (not table.exists() or len(table.read_text().splitlines()) < 3):
+        time.sleep(0.2)  # interrupt a search that is really under way
     p.send_signal(signal.SIGINT)
+
     err = p.communicate(timeout=60)[1]
     assert p.returncode == 130 and "Traceback" not in err and "--resume" in err, err
     r = subprocess.run([sys.executable, "-m", "archsearch", "run", "--resume", str(tmp_path / "ctrlc"), "--no-progress"],
