@@ -20,7 +20,7 @@ install: $(DEPS)
 	$(PIP) --no-deps --no-build-isolation --force-reinstall .
 
 demo: install
-	$(BIN)/archsearch baselines
+	$(BIN)/archsearch run --space mbv2 --budget 300MFLOPs --hw pixel
 
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

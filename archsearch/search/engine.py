@@ -61,11 +61,11 @@ class RunOptions:
     budget: str | None = "300MFLOPs"
     latency_ms: str | None = None
     params_limit: str | None = None
-    trials: int = 120
+    trials: int = 100
     objectives: str = "score,latency"
     sampler: str = "tpe"
     proxy: str = "ensemble"
-    finalists: int = 3
+    finalists: int = 2
     data: str | None = None
     seed: int = 0
     out: str = "runs"
@@ -75,10 +75,11 @@ class RunOptions:
     ray_address: str | None = None
     workers: int = 1
     proxy_resolution: int | None = None  # None: a quarter of the network's own input side, at least 32
-    proxy_batch: int = 64
+    proxy_batch: int = 32
     train_seconds: float = 60.0
     train_steps: int | None = None
-    reference: int = 48
+    reference: int = 32
+
     baselines: bool = True
     extra_proxies: list[str] = field(default_factory=list)
 
