@@ -11,31 +11,44 @@ from archsearch.output import render
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("baselines", help="MobileNetV2/V1 (alpha x resolution) and ReXNet baselines with costs")
+    p = sub.add_parser(
+        "baselines", help="MobileNetV2/V1 (alpha x resolution) and ReXNet baselines with costs"
+    )
     p.add_argument("--family", action="append", choices=["mobilenet_v2", "mobilenet_v1", "rexnet"],
                    help="only these families (repeatable)")  # fmt: skip
+    p.add_argument("--hw", help="hardware profile: adds a predicted latency_ms column (archsearch profiles)")
     add_format(p)
     p.set_defaults(func=run)
 
 
-def baseline_rows(families: tuple[str, ...]) -> list[dict]:
+def baseline_rows(families: tuple[str, ...], hw: str | None = None) -> list[dict]:
+    profile = None
+    if hw:
+        from archsearch.hardware import load_profile
+
+        profile = load_profile(hw)
     rows = []
     for b in all_baselines(families):
         c = cost(b.config)
         rows.append({"name": b.name, "resolution": b.resolution, "macs": c.macs, "params": c.params,
                      "peak_act_bytes": c.peak_bytes, "top1": b.top1})  # fmt: skip
+        if profile:
+            rows[-1]["latency_ms"] = round(profile.predict(b.config), 3)
     return rows
 
 
 def run(args: argparse.Namespace) -> int:
     families = tuple(args.family or ("mobilenet_v2", "mobilenet_v1", "rexnet"))
-    rows = baseline_rows(families)
+    rows = baseline_rows(families, args.hw)
     if args.format == "table":
         for r in rows:
             r["MMACs"], r["params_M"], r["peak_act_MB"] = r.pop("macs") / 1e6, r.pop("params") / 1e6, r.pop("peak_act_bytes") / 2**20
-        print(render(rows, "table", ["name", "resolution", "MMACs", "params_M", "peak_act_MB", "top1"]))
+        lat = ["latency_ms"] if args.hw else []
+        print(render(rows, "table", ["name", "resolution", "MMACs", "params_M", "peak_act_MB", "top1", *lat]))
         print("\nMACs = conv + linear multiply-adds (the papers' 'FLOPs'); params include BN; "
               "peak activation memory at batch 1, float32; top1 = published ImageNet top-1 (%).")  # fmt: skip
+        if args.hw:
+            print(f"latency_ms = predicted by hardware profile {args.hw!r} (see 'archsearch profiles').")
     else:
         print(render(rows, args.format))
     return 0

@@ -1,0 +1,222 @@
+"""Calibration: fit a profile's predictor from lookup tables, whole-network CSVs or measurements taken
+here, validate it on data it never saw, and correct it with a few whole-network anchors.
+
+Nothing is fitted on `holdout` rows; they are scored. LUT profiles are validated by leaving one table
+(one resolution) out, or by k-fold over the entries of a single table.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from archsearch.arch import ArchConfig
+from archsearch.hardware.datasets import read_csv, read_lut, row_samples, split_rows
+from archsearch.hardware.errors import DataError
+from archsearch.hardware.measure import measure
+from archsearch.hardware.metrics import accuracy
+from archsearch.hardware.predictors import LatencyPredictor, Sample, network_sample, new_predictor
+from archsearch.hardware.profile import Profile
+
+TODAY = dt.date(2026, 11, 23).isoformat()
+
+
+class Fit(NamedTuple):
+    predictor: LatencyPredictor
+    samples: int
+    validation: dict[str, Any]
+
+
+def fit_samples(samples: Sequence[Sample], kind: str) -> LatencyPredictor:
+    return new_predictor(kind).fit(samples)
+
+
+def _score(p: LatencyPredictor, samples: Sequence[Sample]) -> tuple[list[float], list[float]]:
+    return [p.predict_sample(s) for s in samples], [s.ms for s in samples]
+
+
+def fit_lut(paths: Sequence[str | Path], kind: str = "kernel-linear", folds: int = 6) -> Fit:
+    """Fit on every entry of the tables; validate leaving one table out (several tables) or k-fold."""
+    tables = {str(p): [e.sample for e in read_lut(p)] for p in paths}
+    everything = [s for ss in tables.values() for s in ss]
+    pred, meas = [], []
+    if len(tables) > 1:
+        how = f"leave-one-table-out over {len(tables)} tables (each table a different input resolution)"
+        for held in tables:
+            p = fit_samples([s for t, ss in tables.items() if t != held for s in ss], kind)
+            a, b = _score(p, tables[held])
+            pred += a
+            meas += b
+    else:
+        how = f"{folds}-fold cross-validation over the table's entries (blocks timed one at a time)"
+        order = random.Random(0).sample(range(len(everything)), len(everything))
+        for f in range(folds):
+            test = {i for j, i in enumerate(order) if j % folds == f}
+            p = fit_samples([s for i, s in enumerate(everything) if i not in test], kind)
+            a, b = _score(p, [everything[i] for i in sorted(test)])
+            pred += a
+            meas += b
+    validation = {"lut_cv": {"set": how, **accuracy(pred, meas)}}
+    return Fit(fit_samples(everything, kind), len(everything), validation)
+
+
+def fit_csv(path: str | Path, column: str, kind: str = "kernel-linear") -> Fit:
+    """Fit on the `calibration` rows (whole-network sums); score the `holdout` rows."""
+    adapter, rows = read_csv(path, column)
+    cal, hold = split_rows(rows, "calibration"), split_rows(rows, "holdout")
+    if not cal:
+        raise DataError(f"{path}: no rows with split=calibration to fit on")
+    p = fit_samples(row_samples(cal), kind)
+    validation: dict[str, Any] = {}
+    if hold:
+        pred = p.predict_many([r.config for r in hold])
+        validation["holdout"] = {"set": f"{len(hold)} split=holdout rows of {Path(path).name} ({adapter} space)",
+                                 **accuracy(pred, [r.ms for r in hold])}  # fmt: skip
+    return Fit(p, len(cal), validation)
+
+
+def anchor_scale(predictor: LatencyPredictor, anchors: Sequence[tuple[ArchConfig, float]]) -> float:
+    """The scale that best maps raw predictions onto the anchors (geometric mean of the ratios)."""
+    logs = [math.log(ms / predictor.predict(cfg)) for cfg, ms in anchors]
+    return math.exp(sum(logs) / len(logs))
+
+
+# ---------------------------------------------------------------------------------------------------
+# calibration on this machine
+
+
+def random_configs(
+    spaces: Sequence[str], n: int, seed: int, exclude: set[str] = frozenset()
+) -> list[ArchConfig]:
+    """`n` distinct random configs, alternating between the spaces, none with an id in `exclude`."""
+    from archsearch.spaces import load_space
+
+    loaded = [load_space(s) for s in spaces]
+    rng = random.Random(seed)
+    out, seen = [], set(exclude)
+    while len(out) < n:
+        space = loaded[len(out) % len(loaded)]
+        cfg = space.random(rng)
+        if cfg.id not in seen:
+            seen.add(cfg.id)
+            out.append(cfg.with_(name=f"{space.name}-{cfg.id}"))
+    return out
+
+
+class Measured(NamedTuple):
+    config: ArchConfig
+    ms: float
+    spread_pct: float
+    rerun_pct: float  # |run 1 - run 2| / mean, in % (nan when measured once)
+
+
+def measure_set(
+    cfgs: Sequence[ArchConfig],
+    runtime: str,
+    threads: int,
+    repeats: int,
+    twice: bool,
+    log: Callable[[str], None],
+) -> list[Measured]:
+    out = []
+    for i, cfg in enumerate(cfgs):
+        t1 = measure(cfg, runtime, threads, repeats=repeats)
+        if twice:
+            t2 = measure(cfg, runtime, threads, repeats=repeats)
+            ms = (t1.median_ms + t2.median_ms) / 2
+            out.append(
+                Measured(
+                    cfg, ms, max(t1.spread_pct, t2.spread_pct), 100 * abs(t1.median_ms - t2.median_ms) / ms
+                )
+            )
+        else:
+            out.append(Measured(cfg, t1.median_ms, t1.spread_pct, float("nan")))
+        if (i + 1) % 20 == 0 or i + 1 == len(cfgs):
+            log(f"  measured {i + 1}/{len(cfgs)}")
+    return out
+
+
+def write_measurements(path: Path, sets: dict[str, list[Measured]]) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["split", "name", "ms", "spread_pct", "rerun_pct", "config"])
+        for split, ms in sets.items():
+            for m in ms:
+                w.writerow([split, m.config.name, f"{m.ms:.4f}", f"{m.spread_pct:.2f}", f"{m.rerun_pct:.2f}",
+                            m.config.to_json()])  # fmt: skip
+
+
+def calibrate_here(
+    name: str,
+    runtime: str = "torch",
+    threads: int = 1,
+    n_cal: int = 160,
+    n_val: int = 48,
+    repeats: int = 15,
+    kind: str = "kernel-linear",
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> tuple[Profile, dict[str, list[Measured]], np.ndarray]:
+    """Measure random mbv2 + rexnet networks (and the MobileNetV1 baselines, for depthwise-separable
+    blocks) here, fit on them, and validate on `n_val` other random networks measured twice."""
+    import platform
+
+    from archsearch.baselines import all_baselines
+
+    t0 = time.time()
+    cal_cfgs = random_configs(("mbv2", "rexnet"), n_cal, seed)
+    cal_cfgs += [b.config for b in all_baselines(("mobilenet_v1",)) if b.resolution in (128, 224)]
+    val_cfgs = random_configs(("mbv2", "rexnet"), n_val, seed + 1, {c.id for c in cal_cfgs})
+    log(f"calibrating {name}: {len(cal_cfgs)} calibration networks, {len(val_cfgs)} validation networks, "
+        f"runtime {runtime}, {threads} thread(s), {repeats} repeats")  # fmt: skip
+    cal = measure_set(cal_cfgs, runtime, threads, repeats, False, log)
+    val = measure_set(val_cfgs, runtime, threads, repeats, True, log)
+    predictor = fit_samples([network_sample(m.config, m.ms) for m in cal], kind)
+    pred = predictor.predict_many([m.config for m in val])
+    noise = {"median_spread_pct": round(float(np.median([m.spread_pct for m in val])), 2),
+             "median_rerun_pct": round(float(np.median([m.rerun_pct for m in val])), 2),
+             "p90_rerun_pct": round(float(np.percentile([m.rerun_pct for m in val], 90)), 2)}  # fmt: skip
+    validation = {"unseen_random": {"set": f"{len(val)} random mbv2 + rexnet networks (seed {seed + 1}) never "
+                                           "used in calibration, each measured twice",
+                                    **accuracy(pred, [m.ms for m in val]), "measurement_noise": noise}}  # fmt: skip
+    profile = Profile(
+        name=name,
+        device=f"this machine: {platform.processor() or platform.machine()} ({_cpu_model()})",
+        runtime={"torch": "PyTorch eager CPU", "onnxruntime": "ONNX Runtime CPU", "cuda": "PyTorch CUDA"}[
+            runtime
+        ],
+        precision="float32",
+        batch=1,
+        threads=threads,
+        predictor=predictor,
+        provenance={
+            "source": "local",
+            "runtime_key": runtime,
+            "date": TODAY,
+            "samples": len(cal),
+            "data": f"{name}.measurements.csv",
+            "method": f"whole-network timings (3 warm-up, median of "
+            f"{repeats}) of random mbv2 + rexnet networks (seed {seed}) and MobileNetV1 baselines",
+            "seconds": round(time.time() - t0, 1),
+        },  # fmt: skip
+        validation=validation,
+    )
+    return profile, {"calibration": cal, "validation": val}, pred
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"

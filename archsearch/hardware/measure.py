@@ -1,0 +1,106 @@
+"""Time a built network on this machine: warm-up, a fixed thread count, median and spread of repeats.
+
+Runtimes: `torch` (eager CPU), `onnxruntime` (CPU graph runtime: fused kernels, closer to TF-Lite on a
+phone) and `cuda` (torch on the GPU, synchronised around each run). Each repeat times one forward
+pass at the given batch; the spread (interquartile range over the median) is the measurement noise
+that calibration reports beside its prediction error.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from archsearch.arch import ArchConfig
+from archsearch.hardware.errors import MeasureError
+
+RUNTIMES = ("torch", "onnxruntime", "cuda")
+
+
+class Timing(NamedTuple):
+    median_ms: float
+    spread_pct: float  # interquartile range / median, in %
+    repeats: int
+
+
+def _torch_runner(cfg: ArchConfig, threads: int, batch: int, device: str) -> Callable[[], None]:
+    import torch
+
+    from archsearch.models import build_model
+
+    torch.set_num_threads(threads)
+    model = build_model(cfg).eval().to(device)
+    x = torch.zeros(batch, cfg.in_chans, cfg.resolution, cfg.resolution, device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def run() -> None:
+        with torch.inference_mode():
+            model(x)
+        sync()
+
+    return run
+
+
+def _onnx_runner(cfg: ArchConfig, threads: int, batch: int) -> Callable[[], None]:
+    import onnxruntime as ort
+    import torch
+
+    from archsearch.models import build_model
+
+    model = build_model(cfg).eval()
+    x = torch.zeros(batch, cfg.in_chans, cfg.resolution, cfg.resolution)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), buf, input_names=["x"], dynamo=False)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    sess = ort.InferenceSession(buf.getvalue(), opts, providers=["CPUExecutionProvider"])
+    feed = {"x": x.numpy()}
+    return lambda: sess.run(None, feed)
+
+
+def runner(cfg: ArchConfig, runtime: str = "torch", threads: int = 1, batch: int = 1) -> Callable[[], None]:
+    """A zero-argument callable that runs one forward pass of `cfg` on `runtime`."""
+    if runtime == "torch":
+        return _torch_runner(cfg, threads, batch, "cpu")
+    if runtime == "onnxruntime":
+        return _onnx_runner(cfg, threads, batch)
+    if runtime == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise MeasureError("runtime cuda: no CUDA GPU on this machine; use torch or onnxruntime")
+        return _torch_runner(cfg, threads, batch, "cuda")
+    raise MeasureError(f"unknown runtime {runtime!r}; available: {', '.join(RUNTIMES)}")
+
+
+def time_runner(run: Callable[[], None], warmup: int = 3, repeats: int = 10) -> Timing:
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1e3)
+    q1, med, q3 = np.percentile(times, [25, 50, 75])
+    return Timing(float(med), float(100 * (q3 - q1) / med), repeats)
+
+
+def measure(
+    cfg: ArchConfig,
+    runtime: str = "torch",
+    threads: int = 1,
+    batch: int = 1,
+    warmup: int = 3,
+    repeats: int = 10,
+) -> Timing:
+    """Median and spread of `repeats` timed forward passes after `warmup` untimed ones."""
+    return time_runner(runner(cfg, runtime, threads, batch), warmup, repeats)

@@ -1,0 +1,83 @@
+"""Profiles: the search engine's interface, plain-text round trip, shipped profiles and lookups."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from archsearch.baselines import get_baseline
+from archsearch.hardware import list_profiles, load_profile
+from archsearch.hardware.calibrate import anchor_scale
+from archsearch.hardware.errors import ProfileError
+from archsearch.hardware.profile import read_profile
+from archsearch.resources import UnknownNameError
+from archsearch.spaces import load_space
+
+SHIPPED = ("pixel", "note10", "gpu", "gpu-b1", "a50", "local-cpu")
+
+
+def test_shipped_profiles_load_and_predict_every_space():
+    assert set(SHIPPED) <= set(list_profiles())
+    import random
+
+    rng = random.Random(0)
+    cfgs = [load_space(s).random(rng) for s in ("mbv2", "rexnet", "mbv1", "ofa", "fbnet", "nasbench-macro")]
+    for name in SHIPPED:
+        p = load_profile(name)
+        assert p.name == name and p.device
+        assert p.provenance["samples"] > 0 and p.validation
+        preds = p.predict_many(cfgs)
+        assert all(x > 0 for x in preds)
+        assert preds[0] == pytest.approx(p.predict(cfgs[0]))
+
+
+def test_latency_grows_with_width_and_resolution():
+    p = load_profile("pixel")
+    ms = [
+        p.predict(get_baseline(f"mobilenet_v2-{a}-{r}").config)
+        for a, r in [(0.5, 160), (0.5, 224), (1.0, 224), (1.4, 224)]
+    ]
+    assert ms == sorted(ms)
+
+
+def test_pixel_is_anchored():
+    p = load_profile("pixel")
+    assert p.predict(get_baseline("mobilenet_v2-1.0-224").config) == pytest.approx(73.8, rel=1e-3)
+    assert p.anchors[0]["network"] == "mobilenet_v2-1.0-224"
+
+
+def test_round_trip(tmp_path):
+    p = load_profile("gpu")
+    out = p.save(tmp_path / "copy.yaml")
+    q = read_profile(out)
+    assert q.to_dict() == p.to_dict()
+    cfg = get_baseline("mobilenet_v2-0.75-192").config
+    assert q.predict(cfg) == p.predict(cfg)
+
+
+def test_anchor_scale_maps_prediction_onto_measurement():
+    p = load_profile("note10")
+    cfg = get_baseline("mobilenet_v2-1.0-224").config
+    assert anchor_scale(p.predictor, [(cfg, 2 * p.predictor.predict(cfg))]) == pytest.approx(2.0)
+
+
+def test_unknown_profile_lists_available():
+    with pytest.raises(UnknownNameError, match="available: .*pixel"):
+        load_profile("nope")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"batch": 0}, "batch"),
+        ({"scale": -1}, "scale"),
+        ({"extra": 1}, "unknown key"),
+        ({"predictor": {"kind": "kernel-linear", "coefficients": {"bogus": 1.0}}}, "unknown coefficient"),
+    ],
+)
+def test_malformed_profile(tmp_path, change, message):
+    d = load_profile("gpu").to_dict() | change
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(d))
+    with pytest.raises(ProfileError, match=message):
+        read_profile(path)
