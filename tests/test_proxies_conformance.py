@@ -51,7 +51,7 @@ def test_nan_is_a_failed_score_never_a_number(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ScoreFailed):
         Broken().score(tiny_config(), tiny_batch())
     scores = score_config(tiny_config(), ["broken", "depth"], "synthetic", batch=8)
-    assert scores == {"broken": None, "depth": 3.0}
+    assert scores == {"broken": None, "depth": 2.0}
 
 
 def test_score_config_adapts_to_the_dataset_and_expands_the_ensemble() -> None:
