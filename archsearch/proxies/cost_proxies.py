@@ -20,7 +20,7 @@ class Params(ZeroCostProxy):
     def compute(self, probe: Probe) -> float:
         if probe.cfg is not None:
             return cost(probe.cfg).params
-        return sum(p.numel() for p in probe._module.parameters())
+        return sum(p.numel() for p in probe.module.parameters())
 
 
 @register
@@ -45,7 +45,7 @@ class Depth(ZeroCostProxy):
     def compute(self, probe: Probe) -> float:
         if probe.cfg is not None:
             return sum(b.kind not in IDENTITY_KINDS for b in probe.cfg.blocks)
-        return sum(not _is_identity(b) for b in probe._module.blocks)
+        return sum(not _is_identity(b) for b in probe.module.blocks)
 
 
 def _is_identity(block: nn.Module) -> bool:
