@@ -82,6 +82,13 @@ def summary(args: argparse.Namespace) -> None:
     print(
         f"ensemble members chosen on {len(sel)} networks (Kendall {tau_sel:.3f} there), reported on the other {len(rep)}."
     )
+    for seed in range(args.seed + 1, args.seed + args.splits):  # is the choice stable across splits?
+        sel, rep = split_halves(len(rows), seed)
+        m, t = select_members([rows[i] for i in sel], [acc[i] for i in sel], names)
+        a = agreement(RankEnsemble(m).combine([rows[i] for i in rep]), [acc[i] for i in rep])
+        print(
+            f"split seed {seed}: {'+'.join(m)}, Kendall {t:.3f} on the selection half, {a.kendall:.3f} on the other"
+        )
 
 
 def main() -> None:
@@ -100,6 +107,9 @@ def main() -> None:
     m.add_argument("--csv", required=True)
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--format", default="table")
+    m.add_argument(
+        "--splits", type=int, default=1, help="also repeat the member selection on N-1 other splits"
+    )
     m.set_defaults(func=summary)
     args = p.parse_args()
     args.func(args)

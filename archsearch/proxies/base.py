@@ -45,13 +45,13 @@ class Probe:
         if images.ndim != 4 or len(images) != len(labels) or len(images) < 2:
             raise ProxyError("a proxy batch needs images (N, C, H, W) and N >= 2 labels")
         self.cfg = target if isinstance(target, ArchConfig) else None
-        self._module = target if isinstance(target, nn.Module) else None
+        self.module = target if isinstance(target, nn.Module) else None
         self.images, self.labels, self.seed = images, labels, seed
 
     @cached_property
     def _base(self) -> nn.Module:
-        if self._module is not None:
-            return self._module
+        if self.module is not None:
+            return self.module
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
             return build_model(self.cfg)

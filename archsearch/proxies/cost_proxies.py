@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from archsearch.cost import cost
+from archsearch.models import ConvBNAct
 from archsearch.proxies.base import Probe, ZeroCostProxy, register
 
 
@@ -19,7 +20,7 @@ class Params(ZeroCostProxy):
     def compute(self, probe: Probe) -> float:
         if probe.cfg is not None:
             return cost(probe.cfg).params
-        return sum(p.numel() for p in probe._module.parameters())
+        return sum(p.numel() for p in probe.module.parameters())
 
 
 @register
@@ -33,15 +34,24 @@ class Macs(ZeroCostProxy):
         return module_macs(probe.model(), probe.images[:1])
 
 
+IDENTITY_KINDS = ("skip", "proj")  # `proj` is the strided 1x1 stand-in for identity where channels change
+
+
 @register
 class Depth(ZeroCostProxy):
     name = "depth"
-    description = "number of non-identity blocks"
+    description = "number of non-identity blocks (a strided 1x1 projection counts as identity)"
 
     def compute(self, probe: Probe) -> float:
         if probe.cfg is not None:
-            return probe.cfg.depth
-        return sum(not isinstance(b, nn.Identity) for b in probe._module.blocks)
+            return sum(b.kind not in IDENTITY_KINDS for b in probe.cfg.blocks)
+        return sum(not _is_identity(b) for b in probe.module.blocks)
+
+
+def _is_identity(block: nn.Module) -> bool:
+    return isinstance(block, nn.Identity) or (
+        isinstance(block, ConvBNAct) and block.conv.kernel_size == (1, 1)
+    )
 
 
 def module_macs(model: nn.Module, x: torch.Tensor) -> int:

@@ -30,6 +30,7 @@ class TrainResult:
     curve: list[tuple[int, float, float]] = field(default_factory=list)  # (step, training seconds, top1 %)
     steps: int = 0
     seconds: float = 0.0
+    state_dict: dict[str, torch.Tensor] | None = None  # the trained weights (the search exports finalists)
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -111,4 +112,4 @@ def train_config(cfg: ArchConfig, data: Dataset | str | None = None, seconds: fl
                 f"training {cfg.name or cfg.id} diverged (loss {loss_value}); try a lower learning rate"
             )
     bar.close()
-    return TrainResult(curve[-1][2], curve, step, elapsed)
+    return TrainResult(curve[-1][2], curve, step, elapsed, model.state_dict())
