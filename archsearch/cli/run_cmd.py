@@ -131,10 +131,11 @@ def publish(result: RunResult) -> tuple[Path, list[Path]]:
 
 
 TRUST = (
-    "Trained accuracy is short proxy training ({budget}) on {data}: use it to rank the finalists against the "
-    "baselines trained the same way, not as their ImageNet accuracy. On NAS-Bench-Macro, short-training "
-    "accuracy ranks networks only loosely (see benchmarks/RESULTS.md, 'Short training'); the zero-cost "
-    "ensemble score ranks them at Kendall 0.84 against full 50-epoch training."
+    "How far to trust trained_top1: it is short proxy training ({budget}) on {data}, a sanity check that "
+    "the finalists learn, not a ranking. Measured on NAS-Bench-Macro (benchmarks/RESULTS.md, 'Proxies'), "
+    "20 and 40 training steps rank networks at Kendall 0.12 and -0.14 against full 50-epoch training: "
+    "noise. The score column (the zero-cost ensemble) ranks them at Kendall 0.84; compare finalists and "
+    "baselines by score and predicted latency."
 )
 
 
