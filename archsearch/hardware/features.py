@@ -14,12 +14,14 @@ on shapes cannot do.
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
 
-from archsearch.arch import ArchConfig, Block, feature_sizes
+from archsearch.arch import ArchConfig, Block, Head, Stem, feature_sizes
 from archsearch.cost import BYTES_PER_ELEMENT, kernel_macs
+from archsearch.hardware.errors import UncoveredError
 from archsearch.kernels import Kernel, block_kernels, head_kernels
 
 GROUPS = ("conv", "pw", "pwg", "dw3", "dw5", "dw7", "se", "add", "pool", "linear")
@@ -48,7 +50,9 @@ class Part(NamedTuple):
 
 def kernel_group(k: Kernel) -> str:
     if k.kind == "dw":
-        return f"dw{k.k}" if k.k in (3, 5, 7) else "dw3"
+        if k.k not in (3, 5, 7):
+            raise UncoveredError(f"no latency model for a {k.k}x{k.k} depthwise conv (kernels 3, 5, 7 only)")
+        return f"dw{k.k}"
     if k.kind == "pw":
         return "pwg" if k.groups > 1 else "pw"
     return k.kind
@@ -68,15 +72,20 @@ def kernel_bytes(k: Kernel) -> int:
     return elems * BYTES_PER_ELEMENT
 
 
-def kernel_features(k: Kernel) -> np.ndarray:
-    v = np.zeros(len(COLUMNS))
+def add_kernel(v: np.ndarray, k: Kernel) -> None:
+    """Add the features of kernel `k` into the vector `v` (in place: this is the predictor's hot path)."""
     g = kernel_group(k)
-    v[INDEX[f"{g}.macs"]] = kernel_macs(k) / UNITS["macs"]
-    v[INDEX[f"{g}.bytes"]] = kernel_bytes(k) / UNITS["bytes"]
-    v[INDEX[f"{g}.count"]] = 1.0
+    v[INDEX[f"{g}.macs"]] += kernel_macs(k) / UNITS["macs"]
+    v[INDEX[f"{g}.bytes"]] += kernel_bytes(k) / UNITS["bytes"]
+    v[INDEX[f"{g}.count"]] += 1.0
     act = ACT_COLUMNS.get(k.act)
     if act and k.kind != "se":
         v[INDEX[act]] += k.cout * k.h_out * k.h_out / UNITS["macs"]
+
+
+def kernel_features(k: Kernel) -> np.ndarray:
+    v = np.zeros(len(COLUMNS))
+    add_kernel(v, k)
     return v
 
 
@@ -90,7 +99,7 @@ def part_features(part: Part) -> np.ndarray:
     if v is None:
         v = np.zeros(len(COLUMNS))
         for k in part.kernels:
-            v += kernel_features(k)
+            add_kernel(v, k)
         v.flags.writeable = False
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
@@ -115,13 +124,25 @@ def kernels_key(role: str, kernels: tuple[Kernel, ...]) -> str:
 def network_parts(cfg: ArchConfig) -> tuple[Part, ...]:
     """Stem, blocks and head of a network as parts (kernels identical to `kernels.decompose`)."""
     sides = feature_sizes(cfg)
-    s = cfg.stem
-    stem = Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, cfg.resolution, sides[0], s.act)
-    parts = [Part(kernels_key("stem", (stem,)), (stem,), f"stem conv at {cfg.resolution}x{cfg.resolution}")]
-    parts += [block_part(b, h) for b, h in zip(cfg.blocks, sides, strict=False)]
-    head = tuple(head_kernels(cfg, sides[-1]))
-    parts.append(Part(kernels_key("head", head), head, f"head at {sides[-1]}x{sides[-1]}"))
-    return tuple(parts)
+    return (
+        _stem_part(cfg.in_chans, cfg.stem, cfg.resolution, sides[0]),
+        *[block_part(b, h) for b, h in zip(cfg.blocks, sides, strict=False)],
+        _head_part(cfg.head, cfg.last_channels, sides[-1], cfg.num_classes),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _stem_part(in_chans: int, s: Stem, resolution: int, side: int) -> Part:
+    stem = Kernel("stem", "conv", in_chans, s.channels, s.k, s.stride, 1, resolution, side, s.act)
+    return Part(kernels_key("stem", (stem,)), (stem,), f"stem conv at {resolution}x{resolution}")
+
+
+@lru_cache(maxsize=4096)
+def _head_part(head: Head, channels: int, side: int, num_classes: int) -> Part:
+    # head_kernels reads only these fields of the config
+    cfg = SimpleNamespace(head=head, last_channels=channels, num_classes=num_classes)
+    kernels = tuple(head_kernels(cfg, side))  # type: ignore[arg-type]
+    return Part(kernels_key("head", kernels), kernels, f"head at {side}x{side}")
 
 
 def network_features(cfg: ArchConfig) -> np.ndarray:
