@@ -166,7 +166,9 @@ class ArchConfig:
         return d
 
     def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, indent=indent, separators=None if indent else (",", ":"))
+        return json.dumps(
+            self.to_dict(), sort_keys=True, indent=indent, separators=None if indent else (",", ":")
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArchConfig:

@@ -45,7 +45,14 @@ MBV1_TOP1 = {
     (0.5, 224): 63.3, (0.5, 192): 61.7, (0.5, 160): 59.1, (0.5, 128): 56.3,
     (0.25, 224): 49.8, (0.25, 192): 47.7, (0.25, 160): 45.5, (0.25, 128): 41.5,
 }  # fmt: skip
-REXNET_TOP1 = {(0.9, 224): 77.2, (1.0, 224): 77.9, (1.3, 224): 79.5, (1.5, 224): 80.3, (2.0, 224): 81.6, (3.0, 224): 82.8}
+REXNET_TOP1 = {
+    (0.9, 224): 77.2,
+    (1.0, 224): 77.9,
+    (1.3, 224): 79.5,
+    (1.5, 224): 80.3,
+    (2.0, 224): 81.6,
+    (3.0, 224): 82.8,
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,9 @@ def get_baseline(name: str, num_classes: int = 1000) -> Baseline:
     m = _NAME.match(name)
     if not m:
         examples = "mobilenet_v2-1.0-224, mobilenet_v1-0.5-160, rexnet-1.3-224"
-        raise UnknownNameError(f"unknown baseline {name!r}; names are <family>-<multiplier>-<resolution>, e.g. {examples}")
+        raise UnknownNameError(
+            f"unknown baseline {name!r}; names are <family>-<multiplier>-<resolution>, e.g. {examples}"
+        )
     family, mult, res = m.group(1), float(m.group(2)), int(m.group(3))
     if res < 32:
         raise UnknownNameError(f"baseline {name!r}: resolution {res} too small; allowed: >= 32")

@@ -57,7 +57,9 @@ def block_kernels(b: Block, h: int, index: int = -1) -> tuple[Kernel, ...]:
         ks.append(Kernel("dw", "dw", b.mid, b.mid, b.k, b.stride, b.mid, h, ho, dw_act, block=index))
         if b.se:
             ks.append(
-                Kernel("se", "se", b.mid, b.mid, 1, 1, 1, ho, ho, b.se_gate, False, True, b.se, b.se_bn, index)
+                Kernel(
+                    "se", "se", b.mid, b.mid, 1, 1, 1, ho, ho, b.se_gate, False, True, b.se, b.se_bn, index
+                )
             )
         ks.append(Kernel("project", "pw", b.mid, b.cout, 1, 1, b.groups, ho, ho, block=index))
     if b.residual:
@@ -71,7 +73,9 @@ def decompose(cfg: ArchConfig) -> list[Kernel]:
     sides = feature_sizes(cfg)
     s = cfg.stem
     r = cfg.resolution
-    out: list[Kernel] = [Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, r, sides[0], s.act)]
+    out: list[Kernel] = [
+        Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, r, sides[0], s.act)
+    ]
     for i, (b, h) in enumerate(zip(cfg.blocks, sides, strict=False)):
         out.extend(block_kernels(b, h, i))
     out.extend(head_kernels(cfg, sides[-1]))
@@ -87,7 +91,9 @@ def head_kernels(cfg: ArchConfig, h: int) -> list[Kernel]:
         ch = hd.channels
     ks.append(Kernel("pool", "pool", ch, ch, h, 1, 1, h, 1, bn=False))
     if hd.post_pool:
-        ks.append(Kernel("post_pool", "linear", ch, hd.post_pool, 1, 1, 1, 1, 1, hd.act, bn=False, bias=False))
+        ks.append(
+            Kernel("post_pool", "linear", ch, hd.post_pool, 1, 1, 1, 1, 1, hd.act, bn=False, bias=False)
+        )
         ch = hd.post_pool
     ks.append(Kernel("classifier", "linear", ch, cfg.num_classes, 1, 1, 1, 1, 1, bn=False, bias=True))
     return ks

@@ -115,7 +115,9 @@ class Network(nn.Module):
         self.head = ConvBNAct(ch, hd.channels, 1, act=hd.act) if hd.channels else nn.Identity()
         ch = hd.channels or ch
         self.post_pool = (
-            nn.Sequential(nn.Linear(ch, hd.post_pool, bias=False), make_act(hd.act)) if hd.post_pool else nn.Identity()
+            nn.Sequential(nn.Linear(ch, hd.post_pool, bias=False), make_act(hd.act))
+            if hd.post_pool
+            else nn.Identity()
         )
         ch = hd.post_pool or ch
         self.dropout = nn.Dropout(hd.dropout)

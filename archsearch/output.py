@@ -27,7 +27,9 @@ def _cell(v: Any, digits: int) -> str:
     return str(v)
 
 
-def render(rows: Sequence[dict[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None, digits: int = 2) -> str:
+def render(
+    rows: Sequence[dict[str, Any]], fmt: str = "table", columns: Sequence[str] | None = None, digits: int = 2
+) -> str:
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         return json.dumps([{c: _json_safe(r.get(c)) for c in columns} for r in rows], indent=2)
@@ -43,7 +45,9 @@ def render(rows: Sequence[dict[str, Any]], fmt: str = "table", columns: Sequence
     numeric = [all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows) for c in columns]
 
     def line(vals: list[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(vals, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(vals, widths, numeric, strict=True)
+        ).rstrip()
 
     out = [line(list(columns)), line(["-" * w for w in widths])]
     out += [line(row) for row in cells]

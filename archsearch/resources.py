@@ -4,7 +4,6 @@ from any directory)."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 FOLDERS = ("search_spaces", "hardware_profiles")
@@ -16,11 +15,8 @@ class UnknownNameError(LookupError):
 
 def search_dirs(folder: str) -> list[Path]:
     assert folder in FOLDERS
-    dirs = [Path.cwd() / folder, Path(__file__).resolve().parent.parent / folder]
-    try:
-        dirs.append(Path(str(resources.files(f"archsearch.{folder}"))))
-    except ModuleNotFoundError:
-        pass
+    package = Path(__file__).resolve().parent
+    dirs = [Path.cwd() / folder, package.parent / folder, package / folder]
     seen, out = set(), []
     for d in dirs:
         if d.is_dir() and d.resolve() not in seen:

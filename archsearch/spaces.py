@@ -219,10 +219,17 @@ class StagesSpace(SearchSpace):
         self.num_classes = _num_classes(spec, r)
         stem = spec.get("stem", {})
         r.keys(stem, "stem.", [], ["channels", "kernel", "stride", "act"])
-        self.stem = Stem(stem.get("channels", 32), stem.get("kernel", 3), stem.get("stride", 2), stem.get("act", "relu6"))
+        self.stem = Stem(
+            stem.get("channels", 32), stem.get("kernel", 3), stem.get("stride", 2), stem.get("act", "relu6")
+        )
         head = spec.get("head", {})
         r.keys(head, "head.", [], ["channels", "act", "dropout", "scale_down"])
-        self.head = (head.get("channels", 1280), head.get("act", "relu6"), head.get("dropout", 0.2), head.get("scale_down", False))
+        self.head = (
+            head.get("channels", 1280),
+            head.get("act", "relu6"),
+            head.get("dropout", 0.2),
+            head.get("scale_down", False),
+        )
         params = [
             Param("resolution", r.choices(spec["resolution"], "resolution", *CHECKS["resolution"])),
             Param("alpha", r.choices(spec["width_mult"], "width_mult", *CHECKS["width_mult"])),
@@ -244,7 +251,15 @@ class StagesSpace(SearchSpace):
         alpha = p["alpha"]
         rows = [{k: p[f"s{i}.{k}"] for k in STAGE_KEYS} for i in range(self.n_stages)]
         return stages_config(
-            rows, alpha, p["resolution"], self.stem, self.head, self.rule, self.block, self.se_ratio, self.num_classes
+            rows,
+            alpha,
+            p["resolution"],
+            self.stem,
+            self.head,
+            self.rule,
+            self.block,
+            self.se_ratio,
+            self.num_classes,
         )
 
 
@@ -336,13 +351,29 @@ class RexNetSpace(SearchSpace):
     family = "rexnet"
 
     def __init__(self, spec: dict[str, Any], r: _Reader):
-        keys = ["resolution", "width_mult", "first_channels", "final_channels", "depths", "expansion", "se_reduction", "act"]
+        keys = [
+            "resolution",
+            "width_mult",
+            "first_channels",
+            "final_channels",
+            "depths",
+            "expansion",
+            "se_reduction",
+            "act",
+        ]
         r.keys(spec, "", ["name", "family", *keys], ["description", "strides", "se_stages", "num_classes"])
         self.strides = tuple(spec.get("strides", (1, 2, 2, 2, 1, 2)))
         self.se_stages = tuple(spec.get("se_stages", (False, False, True, True, True, True)))
         depths = spec["depths"]
-        if not isinstance(depths, list) or len(depths) != len(self.strides) or len(self.se_stages) != len(self.strides):
-            raise r.fail("depths", f"expected a list of {len(self.strides)} stages (one per stride and se_stages entry)")
+        if (
+            not isinstance(depths, list)
+            or len(depths) != len(self.strides)
+            or len(self.se_stages) != len(self.strides)
+        ):
+            raise r.fail(
+                "depths",
+                f"expected a list of {len(self.strides)} stages (one per stride and se_stages entry)",
+            )
         for i, s in enumerate(self.strides):
             r.choices(s, f"strides[{i}]", *CHECKS["s"])
         self.num_classes = _num_classes(spec, r)
@@ -449,13 +480,19 @@ OFA_SE = (False, True, False, True, True)
 
 
 def ofa_config(
-    resolution: int, depths: Iterable[int], kernels: Iterable[int], expands: Iterable[int], num_classes: int = 1000
+    resolution: int,
+    depths: Iterable[int],
+    kernels: Iterable[int],
+    expands: Iterable[int],
+    num_classes: int = 1000,
 ) -> ArchConfig:
     """A once-for-all MobileNetV3 network (`ofa_mbv3.py`): 4 slots per stage, slots past the depth unused."""
     depths, kernels, expands = list(depths), list(kernels), list(expands)
     blocks = [Block("ir", 16, 16, 3, 1, 16, 0, "relu")]
     cin = 16
-    for st, (d, width, stride, act, se) in enumerate(zip(depths, OFA_WIDTHS, OFA_STRIDES, OFA_ACTS, OFA_SE, strict=True)):
+    for st, (d, width, stride, act, se) in enumerate(
+        zip(depths, OFA_WIDTHS, OFA_STRIDES, OFA_ACTS, OFA_SE, strict=True)
+    ):
         for j in range(d):
             k, e = kernels[4 * st + j], expands[4 * st + j]
             mid = make_divisible(cin * e, 8)
@@ -536,7 +573,9 @@ class FbnetSpace(SearchSpace):
 
     def __init__(self, spec: dict[str, Any], r: _Reader):
         r.keys(spec, "", ["name", "family"], ["description", "ops"])
-        ops = r.choices(spec.get("ops", list(FBNET_OPS)), "ops", lambda v: v in FBNET_OPS, ", ".join(FBNET_OPS))
+        ops = r.choices(
+            spec.get("ops", list(FBNET_OPS)), "ops", lambda v: v in FBNET_OPS, ", ".join(FBNET_OPS)
+        )
         params = [Param(f"op{i}", ops) for i in range(sum(FBNET_DEPTHS))]
         super().__init__(spec["name"], spec.get("description", ""), params)
 
@@ -580,4 +619,3 @@ def parse_space(text: str, path: str = "<string>") -> SearchSpace:
 
 def list_spaces() -> list[str]:
     return available("search_spaces")
-

@@ -34,10 +34,31 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subpro
     """Run `python -m archsearch ARGS` as a user would, capturing output."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run(
-        [sys.executable, "-m", "archsearch", *args], cwd=cwd or REPO, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "archsearch", *args],
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 @pytest.fixture
 def cli():
     return run_cli
+
+
+PG_URL = os.environ.get("ARCHSEARCH_TEST_PG", "postgresql://postgres@127.0.0.1:55432/archsearch_test")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A real PostgreSQL server (started by .ci/system-deps under CI)."""
+    import sqlalchemy
+
+    try:
+        with sqlalchemy.create_engine(PG_URL).connect() as c:
+            c.execute(sqlalchemy.text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001 - any connection failure means "no server here"
+        need(f"no PostgreSQL server at {PG_URL} (run .ci/system-deps): {str(e).splitlines()[0]}")
+    return PG_URL

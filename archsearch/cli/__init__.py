@@ -12,17 +12,32 @@ from collections.abc import Sequence
 
 from archsearch.arch import ConfigError
 from archsearch.hardware.errors import HARDWARE_ERRORS
+from archsearch.proxies.errors import DatasetError, ProxyError
 from archsearch.resources import UnknownNameError
+from archsearch.search.budget import BudgetError
+from archsearch.search.storage import RunError
+from archsearch.shared import SharedDataMissing
 from archsearch.spaces import SpaceError
 
-COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd"]
+COMMAND_MODULES = ["spaces_cmd", "baselines_cmd", "profiles_cmd", "calibrate_cmd", "proxies_cmd", "run_cmd"]
 
 
 class UsageError(ValueError):
     """Bad command-line input detected by a command."""
 
 
-USER_ERRORS: tuple[type[BaseException], ...] = (UsageError, ConfigError, SpaceError, UnknownNameError, *HARDWARE_ERRORS)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    UsageError,
+    ConfigError,
+    SpaceError,
+    UnknownNameError,
+    BudgetError,
+    RunError,
+    ProxyError,
+    DatasetError,
+    SharedDataMissing,
+    *HARDWARE_ERRORS,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 def add_format(p: argparse.ArgumentParser) -> None:
     from archsearch.output import FORMATS
 
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (csv/json: exact integers)")
+    p.add_argument(
+        "--format", choices=FORMATS, default="table", help="output format (csv/json: exact integers)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

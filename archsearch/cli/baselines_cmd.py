@@ -11,7 +11,9 @@ from archsearch.output import render
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("baselines", help="MobileNetV2/V1 (alpha x resolution) and ReXNet baselines with costs")
+    p = sub.add_parser(
+        "baselines", help="MobileNetV2/V1 (alpha x resolution) and ReXNet baselines with costs"
+    )
     p.add_argument("--family", action="append", choices=["mobilenet_v2", "mobilenet_v1", "rexnet"],
                    help="only these families (repeatable)")  # fmt: skip
     p.add_argument("--hw", help="hardware profile: adds a predicted latency_ms column (archsearch profiles)")

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
 
 def show(name: str, fmt: str) -> int:
     s = load_space(name)
-    rows = [{"param": p.name, "choices": " ".join(map(str, p.choices)), "n": len(p.choices)} for p in s.params]
+    rows = [
+        {"param": p.name, "choices": " ".join(map(str, p.choices)), "n": len(p.choices)} for p in s.params
+    ]
     if fmt != "table":
         print(render(rows, fmt))
         return 0

@@ -1,0 +1,130 @@
+"""`archsearch run`: the main job (search a space under a budget for a device)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from archsearch.cli import add_format
+from archsearch.output import render
+from archsearch.search.engine import SAMPLERS, RunOptions, RunResult, execute, resume, start
+from archsearch.search.evaluate import OBJECTIVES
+from archsearch.search.executors import EXECUTORS
+
+D = RunOptions()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="search a space for a device under a compute budget",
+        description="Search SPACE for networks that beat MobileNetV2/ReXNet on a device. FLOPs in budgets are "
+        "multiply-adds of conv and linear layers (MobileNetV2 1.0 @224 = 300.8M). Budgets: 300MFLOPs, 300M, "
+        "0.3GFLOPs, 3e8.",
+    )
+    p.add_argument("--space", default=D.space, help=f"search space name or YAML (default {D.space})")
+    p.add_argument("--budget", default=D.budget, help=f"MACs limit, e.g. 300MFLOPs (default {D.budget})")
+    p.add_argument("--hw", default=D.hw, help=f"hardware profile for latency (default {D.hw})")
+    p.add_argument("--trials", type=int, default=D.trials, help=f"number of trials (default {D.trials})")
+    p.add_argument("--latency-ms", help="latency limit in ms on the profile (a constraint)")
+    p.add_argument("--params", dest="params_limit", help="parameter-count limit (a constraint)")
+    p.add_argument(
+        "--objectives",
+        default=D.objectives,
+        help=f"comma list of {', '.join(OBJECTIVES)} (default {D.objectives})",
+    )
+    p.add_argument(
+        "--sampler", default=D.sampler, help=f"Optuna sampler: {', '.join(SAMPLERS)} (default {D.sampler})"
+    )
+    p.add_argument(
+        "--proxy", default=D.proxy, help=f"zero-cost proxy that is the score objective (default {D.proxy})"
+    )
+    p.add_argument(
+        "--also",
+        dest="extra_proxies",
+        action="append",
+        default=[],
+        help="extra proxies to record (repeatable)",
+    )
+    p.add_argument(
+        "--finalists",
+        type=int,
+        default=D.finalists,
+        help=f"Pareto finalists to train (default {D.finalists})",
+    )
+    p.add_argument(
+        "--train-seconds", type=float, default=D.train_seconds, help="short-training budget per finalist"
+    )
+    p.add_argument(
+        "--data",
+        help="dataset for proxies/training: synthetic (default), cifar10:PATH, npz:PATH, imagefolder:PATH",
+    )
+    p.add_argument("--seed", type=int, default=D.seed, help="one seed makes the run reproducible")
+    p.add_argument("--out", default=D.out, help="folder of runs (default runs/)")
+    p.add_argument("--name", help="run name (its folder under --out)")
+    p.add_argument("--storage", help="Optuna storage URL (default: SQLite in the run folder; any RDB URL)")
+    p.add_argument("--executor", default=D.executor, choices=list(EXECUTORS), help="where evaluations run")
+    p.add_argument("--ray-address", help="join this Ray cluster instead of starting a local one")
+    p.add_argument("--workers", type=int, default=D.workers, help="parallel evaluations (Ray)")
+    p.add_argument(
+        "--no-baselines", dest="baselines", action="store_false", help="skip scoring the baselines"
+    )
+    p.add_argument("--resume", metavar="RUN", help="continue an interrupted run (its id or folder)")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_format(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.resume:
+        search = resume(args.resume, args.out, args.workers if args.workers != D.workers else None)
+    else:
+        keys = set(RunOptions.__dataclass_fields__) & set(vars(args))
+        search = start(RunOptions(**{k: getattr(args, k) for k in keys}))
+    try:
+        result = execute(search, progress=args.progress)
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"archsearch: interrupted; finished trials are kept. Resume: archsearch run --resume {search.run.path}\n"
+        )
+        return 130
+    report(result, args.format)
+    return 0
+
+
+def report(result: RunResult, fmt: str) -> None:
+    rows = []
+    for r in result.finalists:
+        rows.append(_summary_row(f"trial {r['number']}", r, None))
+    for b in result.baselines:
+        if str(b.get("finalist", "")).lower() == "true" or fmt != "table":
+            rows.append(_summary_row(b["name"], b, b.get("published_top1")))
+    if fmt != "table":
+        print(render(rows, fmt))
+        return
+    print(render(rows, "table", digits=3))
+    print(f"\nrun directory: {result.run.path}")
+    print(f"trials table:  {result.run.trials_csv}")
+
+
+def _num(v):  # csv rows hold strings
+    if v in (None, ""):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return int(f) if f.is_integer() and abs(f) > 1000 else f
+
+
+def _summary_row(name: str, r: dict, published) -> dict:
+    return {
+        "model": name,
+        "config_id": r.get("config_id"),
+        "macs": _num(r.get("macs")),
+        "params": _num(r.get("params")),
+        "latency_ms": _num(r.get("latency_ms")),
+        "score": _num(r.get("score")),
+        "trained_top1": _num(r.get("trained_top1")),
+        "published_top1": _num(published),
+    }
