@@ -25,7 +25,9 @@ def main() -> None:
     rng = random.Random(0)
     spaces = ("mbv2", "rexnet", "ofa", "fbnet")
     cfgs = [load_space(s).random(rng) for s in spaces for _ in range(args.n)]
-    print(f"{len(cfgs)} random configs from {', '.join(spaces)}; {platform.processor() or platform.machine()}")
+    print(
+        f"{len(cfgs)} random configs from {', '.join(spaces)}; {platform.processor() or platform.machine()}"
+    )
     print(f"{'profile':10s} {'cold cfg/s':>11s} {'warm cfg/s':>11s} {'predict_many cfg/s':>19s}")
     for name in args.profiles:
         p = load_profile(name)

@@ -46,6 +46,7 @@ class Part(NamedTuple):
     key: str
     kernels: tuple[Kernel, ...]
     label: str
+    block: Block | None = None  # the block itself (None for the stem and head), for micro-benchmarks
 
 
 def kernel_group(k: Kernel) -> str:
@@ -114,7 +115,7 @@ def block_part(b: Block, h: int) -> Part:
         f"{b.kind}({b.cin}->{b.cout}, k{b.k}, s{b.stride}, mid {b.mid}, se {b.se}, g{b.groups}) at {h}x{h}"
     )
     key = f"{b.kind}:{b.cin}:{b.cout}:k{b.k}:s{b.stride}:m{b.mid}:se{b.se}:{b.act}:{b.se_gate}:{b.se_bn:d}:g{b.groups}"
-    return Part(f"{key}:{'skip' if b.residual else 'noskip'}@{h}", kernels, label)
+    return Part(f"{key}:{'skip' if b.residual else 'noskip'}@{h}", kernels, label, b)
 
 
 def kernels_key(role: str, kernels: tuple[Kernel, ...]) -> str:

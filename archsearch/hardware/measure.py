@@ -18,6 +18,7 @@ import numpy as np
 
 from archsearch.arch import ArchConfig
 from archsearch.hardware.errors import MeasureError
+from archsearch.hardware.features import Part
 
 RUNTIMES = ("torch", "onnxruntime", "cuda")
 
@@ -80,6 +81,41 @@ def runner(cfg: ArchConfig, runtime: str = "torch", threads: int = 1, batch: int
             raise MeasureError("runtime cuda: no CUDA GPU on this machine; use torch or onnxruntime")
         return _torch_runner(cfg, threads, batch, "cuda")
     raise MeasureError(f"unknown runtime {runtime!r}; available: {', '.join(RUNTIMES)}")
+
+
+def part_runner(part: Part, runtime: str = "torch", threads: int = 1) -> Callable[[], None]:
+    """One forward pass of a lone part (a block, or the stem/head kernels): a micro-benchmark."""
+    import torch
+    from torch import nn
+
+    from archsearch.models import ConvBNAct, build_block
+
+    if runtime != "torch":
+        raise MeasureError(f"micro-benchmarks run on torch only, not {runtime}")
+    torch.set_num_threads(threads)
+    first = part.kernels[0]
+    layers: list[nn.Module] = []
+    if part.block is not None:
+        layers.append(build_block(part.block))
+    for k in () if part.block is not None else part.kernels:
+        if k.kind in ("conv", "pw", "dw"):
+            layers.append(ConvBNAct(k.cin, k.cout, k.k, k.stride, k.groups, k.act))
+        elif k.kind == "pool":
+            layers.append(nn.AdaptiveAvgPool2d(1))
+        elif k.kind == "linear":
+            layers += [nn.Flatten(), nn.Linear(k.cin, k.cout, bias=k.bias)]
+        else:
+            raise MeasureError(f"cannot micro-benchmark a lone {k.kind} kernel")
+    model = nn.Sequential(*layers).eval()
+    x = torch.zeros(1, first.cin, first.h_in, first.h_in)
+    if first.kind == "linear":
+        x = x.flatten(1)
+
+    def run() -> None:
+        with torch.inference_mode():
+            model(x)
+
+    return run
 
 
 def time_runner(run: Callable[[], None], warmup: int = 3, repeats: int = 10) -> Timing:
