@@ -16,7 +16,9 @@ def validation_plot(
     fig.add_scatter(x=list(measured), y=list(predicted), mode="markers", text=list(labels), name="networks")
     fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="exact", line={"dash": "dash"})
     for f in (0.9, 1.1):
-        fig.add_scatter(x=[lo, hi], y=[lo * f, hi * f], mode="lines", name=f"{f - 1:+.0%}", line={"dash": "dot"})
+        fig.add_scatter(
+            x=[lo, hi], y=[lo * f, hi * f], mode="lines", name=f"{f - 1:+.0%}", line={"dash": "dot"}
+        )
     fig.update_layout(title=title, xaxis_title="measured (ms)", yaxis_title="predicted (ms)")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

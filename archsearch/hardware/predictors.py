@@ -185,8 +185,12 @@ class KernelLinear(LatencyPredictor):
             if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v) or v < 0:
                 raise PredictorError(f"{cls.kind}: coefficient {k} must be a finite number >= 0, got {v!r}")
         borrowed = d.get("borrowed", {})
-        if not isinstance(borrowed, dict) or not all(a in COLUMNS and b in COLUMNS for a, b in borrowed.items()):
-            raise PredictorError(f"{cls.kind}: 'borrowed' must map coefficient -> the coefficient it was copied from")
+        if not isinstance(borrowed, dict) or not all(
+            a in COLUMNS and b in COLUMNS for a, b in borrowed.items()
+        ):
+            raise PredictorError(
+                f"{cls.kind}: 'borrowed' must map coefficient -> the coefficient it was copied from"
+            )
         return cls(coefs, borrowed)
 
 
