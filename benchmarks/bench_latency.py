@@ -1,7 +1,8 @@
 """Prediction speed of hardware profiles: configs per second for `profile.predict(cfg)`.
 
-Configs are sampled first (sampling is the search's cost, not the predictor's); the feature cache
-starts empty, so the first pass includes the kernel lowering of every new block. Acceptance: >= 10,000
+Configs are sampled first (sampling is the search's cost, not the predictor's). "cold" starts with
+empty caches, so it includes computing the features of every block never seen before (random configs
+of four spaces: ~5 new blocks per config); "warm" repeats the same configs (a search revisits blocks). Acceptance: >= 10,000
 configs/s. Run: `flock /tmp/archsearch-cpu.lock python benchmarks/bench_latency.py`.
 """
 
@@ -13,7 +14,7 @@ import random
 import time
 
 from archsearch.hardware import load_profile
-from archsearch.hardware.features import _CACHE
+from archsearch.hardware.features import _CACHE, block_features
 from archsearch.spaces import load_space
 
 
@@ -30,8 +31,9 @@ def main() -> None:
     )
     print(f"{'profile':10s} {'cold cfg/s':>11s} {'warm cfg/s':>11s} {'predict_many cfg/s':>19s}")
     for name in args.profiles:
-        p = load_profile(name)
+        p = load_profile(name)  # fresh profile: empty per-block cache
         _CACHE.clear()
+        block_features.cache_clear()
         rates = []
         for _ in range(2):
             t0 = time.perf_counter()

@@ -18,7 +18,7 @@ from collections import defaultdict
 
 from archsearch.baselines import all_baselines, get_baseline
 from archsearch.hardware import load_profile
-from archsearch.hardware.calibrate import anchor_scale, random_configs
+from archsearch.hardware.calibrate import anchor_scale, measure_rounds, random_configs
 from archsearch.hardware.datasets import read_lut
 from archsearch.hardware.measure import measure, part_runner, time_runner
 from archsearch.hardware.metrics import accuracy
@@ -36,17 +36,17 @@ def _table(title: str, groups: dict[str, list[tuple[float, float]]]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--random", type=int, default=15, help="random networks per unseen space")
-    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     profile = load_profile("local-cpu")
     runtime, threads = profile.provenance.get("runtime_key", "torch"), profile.threads or 1
     nets = {f"random {s}": random_configs((s,), args.random, 100) for s in ("ofa", "fbnet", "nasbench-macro")}
     nets["MobileNetV2 grid"] = [b.config for b in all_baselines(("mobilenet_v2",))]
     nets["ReXNet widths"] = [b.config for b in all_baselines(("rexnet",))]
-    measured = {
-        fam: [measure(c, runtime, threads, repeats=args.repeats).median_ms for c in cfgs]
-        for fam, cfgs in nets.items()
-    }
+    # Same statistic as the calibration: fastest repeat over shuffled rounds (see hardware/calibrate.py).
+    rounds = measure_rounds(nets, runtime, threads, args.repeats, args.rounds, 1, lambda _: None)
+    measured = {fam: [m.ms for m in ms] for fam, ms in rounds.items()}
 
     groups = defaultdict(list)
     for fam, cfgs in nets.items():
@@ -55,11 +55,13 @@ def main() -> None:
     _table(f"A. local-cpu on families it never saw ({runtime}, {threads} thread(s))", groups)
 
     entries = read_lut(shared_file("latency/pixel1_proxylessnas_block_lut.yaml"))
-    blocks = [Sample(e.sample.parts, time_runner(part_runner(e.sample.parts[0], runtime, threads), 3, args.repeats).median_ms, False)
-              for e in entries]  # fmt: skip
+    runners = [part_runner(e.sample.parts[0], runtime, threads) for e in entries]
+    block_ms = [min(time_runner(r, 3, args.repeats).min_ms for _ in range(args.rounds)) for r in runners]
+    blocks = [Sample(e.sample.parts, ms, False) for e, ms in zip(entries, block_ms, strict=True)]
     lut = KernelLinear().fit(blocks)
     mbv2 = get_baseline("mobilenet_v2-1.0-224").config
-    scale = anchor_scale(lut, [(mbv2, measure(mbv2, runtime, threads, repeats=args.repeats).median_ms)])
+    anchor_ms = min(measure(mbv2, runtime, threads, repeats=args.repeats).min_ms for _ in range(args.rounds))
+    scale = anchor_scale(lut, [(mbv2, anchor_ms)])
     groups = defaultdict(list)
     for fam, cfgs in nets.items():
         for c, m in zip(cfgs, measured[fam], strict=True):

@@ -16,9 +16,19 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from scipy.optimize import nnls
 
-from archsearch.arch import ArchConfig
+from archsearch.arch import ArchConfig, feature_sizes
 from archsearch.hardware.errors import PredictorError, UncoveredError
-from archsearch.hardware.features import COLUMNS, INDEX, TERMS, Part, network_parts, part_features
+from archsearch.hardware.features import (
+    COLUMNS,
+    INDEX,
+    TERMS,
+    Part,
+    block_features,
+    block_part,
+    network_parts,
+    part_features,
+    stem_head_parts,
+)
 
 
 class Sample(NamedTuple):
@@ -129,6 +139,7 @@ class KernelLinear(LatencyPredictor):
     def __init__(self, coefficients: dict[str, float] | None = None, borrowed: dict[str, str] | None = None):
         self.coef: np.ndarray | None = None
         self._part_ms: dict[str, float] = {}  # per-part ms under the current coefficients
+        self._block_ms: dict[tuple, float] = {}
         self.borrowed = dict(borrowed or {})
         if coefficients is not None:
             self.coef = np.array([float(coefficients.get(c, 0.0)) for c in COLUMNS])
@@ -138,7 +149,7 @@ class KernelLinear(LatencyPredictor):
         x = np.stack([sample_features(s) for s in samples])
         self.coef = _relative_nnls(x, y)
         self.borrowed = _borrow(self.coef, np.any(x != 0, axis=0))
-        self._part_ms = {}
+        self._part_ms, self._block_ms = {}, {}
         return self
 
     def _coef(self) -> np.ndarray:
@@ -151,17 +162,24 @@ class KernelLinear(LatencyPredictor):
 
     def predict(self, cfg: ArchConfig) -> float:
         coef = self._coef()
-        total = coef[INDEX["network"]]
         cache = self._part_ms
-        for i, p in enumerate(network_parts(cfg)):
+        sides = feature_sizes(cfg)
+        total = float(coef[INDEX["network"]])
+        for p in stem_head_parts(cfg, sides):
             ms = cache.get(p.key)
             if ms is None:
-                try:
-                    ms = cache[p.key] = float(part_features(p) @ coef)
-                except UncoveredError as e:
-                    raise UncoveredError(f"part {i} ({p.label}): {e}") from None
+                ms = cache[p.key] = float(part_features(p) @ coef)
             total += ms
-        return float(total)
+        blocks = self._block_ms
+        for i, (b, h) in enumerate(zip(cfg.blocks, sides, strict=False)):
+            ms = blocks.get((b, h))
+            if ms is None:
+                try:
+                    ms = blocks[(b, h)] = float(block_features(b, h) @ coef)
+                except UncoveredError as e:
+                    raise UncoveredError(f"block {i} ({block_part(b, h).label}): {e}") from None
+            total += ms
+        return total
 
     def to_dict(self) -> dict[str, Any]:
         coef = self._coef()
