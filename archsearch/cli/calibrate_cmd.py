@@ -17,7 +17,9 @@ LOCAL_RUNTIMES = ("torch", "onnxruntime", "cuda")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("measure", help="time networks on this machine (warm-up, fixed threads, median and spread)")
+    p = sub.add_parser(
+        "measure", help="time networks on this machine (warm-up, fixed threads, median and spread)"
+    )
     p.add_argument("--hw", help="a profile measured on this machine (e.g. local-cpu): its runtime and threads, "
                                "and its prediction beside the measurement")  # fmt: skip
     add_config_args(p)
@@ -31,8 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="fit a hardware profile from a lookup table, a CSV, or measurements here; "
                                          "or correct one with --anchor")  # fmt: skip
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--from-lut", nargs="+", metavar="FILE", help="per-block lookup table(s) (YAML) or a folder of them")
-    src.add_argument("--from-csv", metavar="FILE", help="whole-network latency CSV (split, config columns, <col>_ms)")
+    src.add_argument(
+        "--from-lut", nargs="+", metavar="FILE", help="per-block lookup table(s) (YAML) or a folder of them"
+    )
+    src.add_argument(
+        "--from-csv", metavar="FILE", help="whole-network latency CSV (split, config columns, <col>_ms)"
+    )
     p.add_argument("--column", help="latency column of --from-csv, e.g. v100_64_ms")
     p.add_argument("--name", help="name of the profile to write (with --from-lut / --from-csv)")
     p.add_argument("--hw", help="profile to anchor (with --anchor) or to measure here (without)")
@@ -44,10 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runtime-name", help="runtime description written into the profile (e.g. 'TF-Lite 1.x')")
     p.add_argument("--batch", type=int, help="batch size of the data (default: from the CSV column, else 1)")
     p.add_argument("--out", help="profile path (default: hardware_profiles/<name>.yaml)")
-    p.add_argument("--networks", type=int, default=160, help="random networks to measure for calibration here")
+    p.add_argument(
+        "--networks", type=int, default=160, help="random networks to measure for calibration here"
+    )
     p.add_argument("--validate", type=int, default=48, help="unseen random networks to validate on here")
     p.add_argument("--plot", help="predicted-vs-measured HTML (default: runs/calibrate-<name>.html)")
-    p.add_argument("--rounds", type=int, default=3, help="measurement rounds here (each network's fastest is kept)")
+    p.add_argument(
+        "--rounds", type=int, default=3, help="measurement rounds here (each network's fastest is kept)"
+    )
     p.add_argument("--seed", type=int, default=0)
     _add_timing_args(p)
     add_format(p)
@@ -55,7 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_timing_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--runtime", choices=LOCAL_RUNTIMES, help="runtime to time (default: the profile's, else torch)")
+    p.add_argument(
+        "--runtime", choices=LOCAL_RUNTIMES, help="runtime to time (default: the profile's, else torch)"
+    )
     p.add_argument("--threads", type=int, help="threads (default: the profile's, else 1)")
     p.add_argument("--repeats", type=int, default=15, help="timed repeats (median and spread reported)")
     p.add_argument("--warmup", type=int, default=3, help="untimed warm-up runs")
@@ -128,7 +140,9 @@ def _parse_anchors(specs: list[str]) -> list[tuple[str, ArchConfig, float]]:
     for spec in specs:
         m = re.fullmatch(r"(.+)=([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)", spec)
         if not m or float(m.group(2)) <= 0:
-            raise UsageError(f"--anchor {spec!r}: expected NET=MS with MS > 0, e.g. mobilenet_v2-1.0-224=73.8")
+            raise UsageError(
+                f"--anchor {spec!r}: expected NET=MS with MS > 0, e.g. mobilenet_v2-1.0-224=73.8"
+            )
         net = m.group(1)
         cfg = read_config(net) if net.endswith(".json") else get_baseline(net).config
         out.append((net, cfg, float(m.group(2))))

@@ -15,15 +15,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format(p)
     p.set_defaults(func=run_profiles)
 
-    p = sub.add_parser("predict", help="predicted latency (ms) of baselines or config files on a hardware profile")
-    p.add_argument("--hw", required=True, help="hardware profile name or YAML path (see 'archsearch profiles')")
+    p = sub.add_parser(
+        "predict", help="predicted latency (ms) of baselines or config files on a hardware profile"
+    )
+    p.add_argument(
+        "--hw", required=True, help="hardware profile name or YAML path (see 'archsearch profiles')"
+    )
     add_config_args(p)
     add_format(p)
     p.set_defaults(func=run_predict)
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--baseline", action="append", default=[], help="baseline name, e.g. mobilenet_v2-1.0-224 (repeatable)")
+    p.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        help="baseline name, e.g. mobilenet_v2-1.0-224 (repeatable)",
+    )
     p.add_argument("--config", action="append", default=[], help="architecture config JSON file (repeatable)")
 
 
@@ -61,7 +70,20 @@ def run_profiles(args: argparse.Namespace) -> int:
                      "predictor": p.predictor.kind, "samples": p.provenance.get("samples"),
                      "anchors": len(p.anchors), **_summary(p.validation)})  # fmt: skip
     if args.format == "table":
-        cols = ["name", "device", "runtime", "batch", "threads", "predictor", "samples", "anchors", "n", "mape", "within_10", "kendall_tau"]
+        cols = [
+            "name",
+            "device",
+            "runtime",
+            "batch",
+            "threads",
+            "predictor",
+            "samples",
+            "anchors",
+            "n",
+            "mape",
+            "within_10",
+            "kendall_tau",
+        ]
         print(render(rows, "table", cols))
         print("\nmape / within_10 (% of networks within +-10%) / kendall_tau: on data the profile was not fitted on "
               "(see validated_on in --format csv|json).")  # fmt: skip
