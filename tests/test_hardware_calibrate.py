@@ -80,7 +80,9 @@ def test_csv_path_fits_calibration_rows_and_scores_holdout(tmp_path):
 
 
 def test_local_path_with_a_fake_timer(monkeypatch):
-    monkeypatch.setattr(calibrate, "measure", lambda cfg, *a, **k: Timing(device_ms(cfg), 1.0, 3))
+    monkeypatch.setattr(
+        calibrate, "measure", lambda cfg, *a, **k: Timing(device_ms(cfg), 1.0, 3, device_ms(cfg))
+    )
     profile, sets, pred = calibrate_here("test-cpu", n_cal=40, n_val=8, repeats=3, log=lambda _: None)
     val = profile.validation["unseen_random"]
     assert val["n"] == 8 and val["within_5"] == 100.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from archsearch.baselines import all_baselines
@@ -31,3 +32,26 @@ def test_parts_are_the_decomposition_and_sum_to_cost_macs(cfg):
     macs = sum(feats[INDEX[c]] for c in COLUMNS if c.endswith(".macs")) * UNITS["macs"]
     assert macs == pytest.approx(cost(cfg).macs, rel=1e-9)
     assert feats[INDEX["network"]] == 1.0
+
+
+@pytest.mark.parametrize("cfg", _configs(), ids=lambda c: c.name or c.id)
+def test_block_closed_form_equals_the_kernel_walk(cfg):
+    from archsearch.arch import feature_sizes
+    from archsearch.hardware.features import add_kernel, block_features
+    from archsearch.kernels import block_kernels
+
+    for b, h in zip(cfg.blocks, feature_sizes(cfg), strict=False):
+        walk = np.zeros(len(COLUMNS))
+        for k in block_kernels(b, h):
+            add_kernel(walk, k)
+        assert np.allclose(block_features(b, h), walk, rtol=1e-12, atol=0), b
+
+
+def test_unsupported_depthwise_kernel_names_the_block():
+    from archsearch.arch import ArchConfig, Block
+    from archsearch.hardware import load_profile
+    from archsearch.hardware.errors import UncoveredError
+
+    cfg = ArchConfig((Block("ir", 32, 32, 1, 1, 64),), 64)
+    with pytest.raises(UncoveredError, match=r"block 0 \(ir\(32->32, k1"):
+        load_profile("gpu").predict(cfg)

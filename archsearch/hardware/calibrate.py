@@ -115,32 +115,41 @@ class Measured(NamedTuple):
     config: ArchConfig
     ms: float
     spread_pct: float
-    rerun_pct: float  # |run 1 - run 2| / mean, in % (nan when measured once)
+    rerun_pct: float  # (slowest - fastest) / fastest of the per-round fastest repeats, in %
 
 
-def measure_set(
-    cfgs: Sequence[ArchConfig],
+def measure_rounds(
+    sets: dict[str, Sequence[ArchConfig]],
     runtime: str,
     threads: int,
     repeats: int,
-    twice: bool,
+    rounds: int,
+    seed: int,
     log: Callable[[str], None],
-) -> list[Measured]:
-    out = []
-    for i, cfg in enumerate(cfgs):
-        t1 = measure(cfg, runtime, threads, repeats=repeats)
-        if twice:
-            t2 = measure(cfg, runtime, threads, repeats=repeats)
-            ms = (t1.median_ms + t2.median_ms) / 2
-            out.append(
-                Measured(
-                    cfg, ms, max(t1.spread_pct, t2.spread_pct), 100 * abs(t1.median_ms - t2.median_ms) / ms
-                )
-            )
-        else:
-            out.append(Measured(cfg, t1.median_ms, t1.spread_pct, float("nan")))
-        if (i + 1) % 20 == 0 or i + 1 == len(cfgs):
-            log(f"  measured {i + 1}/{len(cfgs)}")
+) -> dict[str, list[Measured]]:
+    """Measure every config of every set `rounds` times, each round in a fresh shuffled order, so a
+    slow spell of a shared machine hits calibration and validation alike and each network gets several
+    chances at a quiet moment. A network's time is its fastest repeat over all rounds; its noise is the
+    spread of the per-round fastest repeats."""
+    jobs = [(name, i) for name, cfgs in sets.items() for i in range(len(cfgs))]
+    rng = random.Random(seed)
+    best: dict[tuple[str, int], list[float]] = {j: [] for j in jobs}
+    spread: dict[tuple[str, int], list[float]] = {j: [] for j in jobs}
+    for r in range(rounds):
+        rng.shuffle(jobs)
+        for job in jobs:
+            t = measure(sets[job[0]][job[1]], runtime, threads, repeats=repeats)
+            best[job].append(t.min_ms)
+            spread[job].append(t.spread_pct)
+        log(f"  round {r + 1}/{rounds}: measured {len(jobs)} networks")
+    out: dict[str, list[Measured]] = {}
+    for name, cfgs in sets.items():
+        rows = []
+        for i, cfg in enumerate(cfgs):
+            b = best[(name, i)]
+            rerun = 100 * (max(b) - min(b)) / min(b) if len(b) > 1 else float("nan")
+            rows.append(Measured(cfg, min(b), float(np.median(spread[(name, i)])), rerun))
+        out[name] = rows
     return out
 
 
@@ -160,13 +169,14 @@ def calibrate_here(
     threads: int = 1,
     n_cal: int = 160,
     n_val: int = 48,
-    repeats: int = 15,
+    repeats: int = 8,
+    rounds: int = 3,
     kind: str = "kernel-linear",
     seed: int = 0,
     log: Callable[[str], None] = print,
 ) -> tuple[Profile, dict[str, list[Measured]], np.ndarray]:
     """Measure random mbv2 + rexnet networks (and the MobileNetV1 baselines, for depthwise-separable
-    blocks) here, fit on them, and validate on `n_val` other random networks measured twice."""
+    blocks) here, fit on them, and validate on `n_val` other random networks measured alongside."""
     import platform
 
     from archsearch.baselines import all_baselines
@@ -176,16 +186,17 @@ def calibrate_here(
     cal_cfgs += [b.config for b in all_baselines(("mobilenet_v1",)) if b.resolution in (128, 224)]
     val_cfgs = random_configs(("mbv2", "rexnet"), n_val, seed + 1, {c.id for c in cal_cfgs})
     log(f"calibrating {name}: {len(cal_cfgs)} calibration networks, {len(val_cfgs)} validation networks, "
-        f"runtime {runtime}, {threads} thread(s), {repeats} repeats")  # fmt: skip
-    cal = measure_set(cal_cfgs, runtime, threads, repeats, False, log)
-    val = measure_set(val_cfgs, runtime, threads, repeats, True, log)
+        f"runtime {runtime}, {threads} thread(s), {rounds} rounds of {repeats} repeats")  # fmt: skip
+    sets = {"calibration": cal_cfgs, "validation": val_cfgs}
+    measured = measure_rounds(sets, runtime, threads, repeats, rounds, seed, log)
+    cal, val = measured["calibration"], measured["validation"]
     predictor = fit_samples([network_sample(m.config, m.ms) for m in cal], kind)
     pred = predictor.predict_many([m.config for m in val])
     noise = {"median_spread_pct": round(float(np.median([m.spread_pct for m in val])), 2),
              "median_rerun_pct": round(float(np.median([m.rerun_pct for m in val])), 2),
              "p90_rerun_pct": round(float(np.percentile([m.rerun_pct for m in val], 90)), 2)}  # fmt: skip
     validation = {"unseen_random": {"set": f"{len(val)} random mbv2 + rexnet networks (seed {seed + 1}) never "
-                                           "used in calibration, each measured twice",
+                                           f"used in calibration (fastest repeat over {rounds} rounds)",
                                     **accuracy(pred, [m.ms for m in val]), "measurement_noise": noise}}  # fmt: skip
     profile = Profile(
         name=name,
@@ -203,13 +214,14 @@ def calibrate_here(
             "date": TODAY,
             "samples": len(cal),
             "data": f"{name}.measurements.csv",
-            "method": f"whole-network timings (3 warm-up, median of "
-            f"{repeats}) of random mbv2 + rexnet networks (seed {seed}) and MobileNetV1 baselines",
+            "method": f"whole-network timings (3 warm-up, fastest of {repeats} repeats in each of {rounds} "
+            f"rounds; calibration and validation shuffled together every round) of random mbv2 + rexnet "
+            f"networks (seed {seed}) and the MobileNetV1 baselines at 128 and 224",
             "seconds": round(time.time() - t0, 1),
         },  # fmt: skip
         validation=validation,
     )
-    return profile, {"calibration": cal, "validation": val}, pred
+    return profile, measured, pred
 
 
 def _cpu_model() -> str:

@@ -14,12 +14,14 @@ on shapes cannot do.
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
 
-from archsearch.arch import ArchConfig, Block, feature_sizes
+from archsearch.arch import ArchConfig, Block, Head, Stem, feature_sizes
 from archsearch.cost import BYTES_PER_ELEMENT, kernel_macs
+from archsearch.hardware.errors import UncoveredError
 from archsearch.kernels import Kernel, block_kernels, head_kernels
 
 GROUPS = ("conv", "pw", "pwg", "dw3", "dw5", "dw7", "se", "add", "pool", "linear")
@@ -44,11 +46,14 @@ class Part(NamedTuple):
     key: str
     kernels: tuple[Kernel, ...]
     label: str
+    block: Block | None = None  # the block itself (None for the stem and head), for micro-benchmarks
 
 
 def kernel_group(k: Kernel) -> str:
     if k.kind == "dw":
-        return f"dw{k.k}" if k.k in (3, 5, 7) else "dw3"
+        if k.k not in (3, 5, 7):
+            raise UncoveredError(f"no latency model for a {k.k}x{k.k} depthwise conv (kernels 3, 5, 7 only)")
+        return f"dw{k.k}"
     if k.kind == "pw":
         return "pwg" if k.groups > 1 else "pw"
     return k.kind
@@ -68,16 +73,78 @@ def kernel_bytes(k: Kernel) -> int:
     return elems * BYTES_PER_ELEMENT
 
 
+_GROUP_COLUMNS = {g: tuple(INDEX[f"{g}.{t}"] for t in TERMS) for g in GROUPS}
+_ACT_INDEX = {a: INDEX[c] for a, c in ACT_COLUMNS.items()}
+
+
+def add_kernel(v: np.ndarray, k: Kernel) -> None:
+    """Add the features of kernel `k` into the vector `v` (in place: this is the predictor's hot path)."""
+    i_macs, i_bytes, i_count = _GROUP_COLUMNS[kernel_group(k)]
+    v[i_macs] += kernel_macs(k) / UNITS["macs"]
+    v[i_bytes] += kernel_bytes(k) / UNITS["bytes"]
+    v[i_count] += 1.0
+    act = _ACT_INDEX.get(k.act)
+    if act is not None and k.kind != "se":
+        v[act] += k.cout * k.h_out * k.h_out / UNITS["macs"]
+
+
 def kernel_features(k: Kernel) -> np.ndarray:
     v = np.zeros(len(COLUMNS))
-    g = kernel_group(k)
-    v[INDEX[f"{g}.macs"]] = kernel_macs(k) / UNITS["macs"]
-    v[INDEX[f"{g}.bytes"]] = kernel_bytes(k) / UNITS["bytes"]
-    v[INDEX[f"{g}.count"]] = 1.0
-    act = ACT_COLUMNS.get(k.act)
-    if act and k.kind != "se":
-        v[INDEX[act]] += k.cout * k.h_out * k.h_out / UNITS["macs"]
+    add_kernel(v, k)
     return v
+
+
+def _conv(
+    v: list[float], group: str, cin: int, cout: int, k: int, groups: int, h: int, ho: int, act: str
+) -> None:
+    w = k * k * (cin // groups) * cout
+    i_macs, i_bytes, i_count = _GROUP_COLUMNS[group]
+    v[i_macs] += w * ho * ho / UNITS["macs"]
+    v[i_bytes] += (cin * h * h + cout * ho * ho + w) * BYTES_PER_ELEMENT / UNITS["bytes"]
+    v[i_count] += 1.0
+    if act in _ACT_INDEX:
+        v[_ACT_INDEX[act]] += cout * ho * ho / UNITS["macs"]
+
+
+def _dw_group(k: int) -> str:
+    if k not in (3, 5, 7):
+        raise UncoveredError(f"no latency model for a {k}x{k} depthwise conv (kernels 3, 5, 7 only)")
+    return f"dw{k}"
+
+
+@lru_cache(maxsize=65536)
+def block_features(b: Block, h: int) -> np.ndarray:
+    """Features of one block entering at side `h`, written out per block kind because this is the
+    search's hot path (no Kernel objects); equal to summing `add_kernel` over `block_kernels(b, h)`,
+    which `tests/test_hardware_features.py` checks for every block of every space."""
+    v = [0.0] * len(COLUMNS)
+    ho = (h - 1) // b.stride + 1
+    pw = "pwg" if b.groups > 1 else "pw"
+    if b.kind == "skip":  # an identity runs no kernel
+        pass
+    elif b.kind == "proj":
+        _conv(v, "pw", b.cin, b.cout, 1, 1, h, ho, "none")
+    elif b.kind == "ds":
+        _conv(v, _dw_group(b.k), b.cin, b.cin, b.k, b.cin, h, ho, b.act)
+        _conv(v, pw, b.cin, b.cout, 1, b.groups, ho, ho, b.act)
+    elif b.kind in ("ir", "rex"):
+        if b.expands:
+            _conv(v, pw, b.cin, b.mid, 1, b.groups, h, h, b.act)
+        _conv(v, _dw_group(b.k), b.mid, b.mid, b.k, b.mid, h, ho, "none" if b.kind == "rex" else b.act)
+        if b.se:
+            i_macs, i_bytes, i_count = _GROUP_COLUMNS["se"]
+            v[i_macs] += 2 * b.mid * b.se / UNITS["macs"]
+            v[i_bytes] += (3 * b.mid * ho * ho + 2 * b.mid * b.se) * BYTES_PER_ELEMENT / UNITS["bytes"]
+            v[i_count] += 1.0
+        _conv(v, pw, b.mid, b.cout, 1, b.groups, ho, ho, "none")
+    if b.residual and b.kind != "skip":
+        ch = b.cin if b.residual == "partial" else b.cout
+        i_macs, i_bytes, i_count = _GROUP_COLUMNS["add"]
+        v[i_bytes] += 3 * ch * ho * ho * BYTES_PER_ELEMENT / UNITS["bytes"]
+        v[i_count] += 1.0
+    out = np.array(v)
+    out.flags.writeable = False
+    return out
 
 
 _CACHE: dict[str, np.ndarray] = {}
@@ -86,11 +153,13 @@ _CACHE_LIMIT = 200_000
 
 def part_features(part: Part) -> np.ndarray:
     """Feature vector of one part, cached by its key (spaces reuse the same blocks at the same sides)."""
+    if part.block is not None:
+        return block_features(part.block, part.kernels[0].h_in if part.kernels else 1)
     v = _CACHE.get(part.key)
     if v is None:
         v = np.zeros(len(COLUMNS))
         for k in part.kernels:
-            v += kernel_features(k)
+            add_kernel(v, k)
         v.flags.writeable = False
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
@@ -105,23 +174,42 @@ def block_part(b: Block, h: int) -> Part:
         f"{b.kind}({b.cin}->{b.cout}, k{b.k}, s{b.stride}, mid {b.mid}, se {b.se}, g{b.groups}) at {h}x{h}"
     )
     key = f"{b.kind}:{b.cin}:{b.cout}:k{b.k}:s{b.stride}:m{b.mid}:se{b.se}:{b.act}:{b.se_gate}:{b.se_bn:d}:g{b.groups}"
-    return Part(f"{key}:{'skip' if b.residual else 'noskip'}@{h}", kernels, label)
+    return Part(f"{key}:{'skip' if b.residual else 'noskip'}@{h}", kernels, label, b)
 
 
 def kernels_key(role: str, kernels: tuple[Kernel, ...]) -> str:
     return role + "|" + "|".join(":".join(map(str, k[1:14])) for k in kernels)
 
 
+def stem_head_parts(cfg: ArchConfig, sides: list[int]) -> tuple[Part, Part]:
+    return (
+        _stem_part(cfg.in_chans, cfg.stem, cfg.resolution, sides[0]),
+        _head_part(cfg.head, cfg.last_channels, sides[-1], cfg.num_classes),
+    )
+
+
 def network_parts(cfg: ArchConfig) -> tuple[Part, ...]:
     """Stem, blocks and head of a network as parts (kernels identical to `kernels.decompose`)."""
     sides = feature_sizes(cfg)
-    s = cfg.stem
-    stem = Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, cfg.resolution, sides[0], s.act)
-    parts = [Part(kernels_key("stem", (stem,)), (stem,), f"stem conv at {cfg.resolution}x{cfg.resolution}")]
-    parts += [block_part(b, h) for b, h in zip(cfg.blocks, sides, strict=False)]
-    head = tuple(head_kernels(cfg, sides[-1]))
-    parts.append(Part(kernels_key("head", head), head, f"head at {sides[-1]}x{sides[-1]}"))
-    return tuple(parts)
+    return (
+        _stem_part(cfg.in_chans, cfg.stem, cfg.resolution, sides[0]),
+        *[block_part(b, h) for b, h in zip(cfg.blocks, sides, strict=False)],
+        _head_part(cfg.head, cfg.last_channels, sides[-1], cfg.num_classes),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _stem_part(in_chans: int, s: Stem, resolution: int, side: int) -> Part:
+    stem = Kernel("stem", "conv", in_chans, s.channels, s.k, s.stride, 1, resolution, side, s.act)
+    return Part(kernels_key("stem", (stem,)), (stem,), f"stem conv at {resolution}x{resolution}")
+
+
+@lru_cache(maxsize=4096)
+def _head_part(head: Head, channels: int, side: int, num_classes: int) -> Part:
+    # head_kernels reads only these fields of the config
+    cfg = SimpleNamespace(head=head, last_channels=channels, num_classes=num_classes)
+    kernels = tuple(head_kernels(cfg, side))  # type: ignore[arg-type]
+    return Part(kernels_key("head", kernels), kernels, f"head at {side}x{side}")
 
 
 def network_features(cfg: ArchConfig) -> np.ndarray:

@@ -3,7 +3,8 @@
 Runtimes: `torch` (eager CPU), `onnxruntime` (CPU graph runtime: fused kernels, closer to TF-Lite on a
 phone) and `cuda` (torch on the GPU, synchronised around each run). Each repeat times one forward
 pass at the given batch; the spread (interquartile range over the median) is the measurement noise
-that calibration reports beside its prediction error.
+that calibration reports beside its prediction error. Calibration fits the fastest repeat: on a shared
+machine other jobs only ever add time, so the minimum is the stable statistic.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from archsearch.arch import ArchConfig
 from archsearch.hardware.errors import MeasureError
+from archsearch.hardware.features import Part
 
 RUNTIMES = ("torch", "onnxruntime", "cuda")
 
@@ -26,6 +28,7 @@ class Timing(NamedTuple):
     median_ms: float
     spread_pct: float  # interquartile range / median, in %
     repeats: int
+    min_ms: float  # the fastest repeat: on a shared machine interference only ever adds time
 
 
 def _torch_runner(cfg: ArchConfig, threads: int, batch: int, device: str) -> Callable[[], None]:
@@ -82,6 +85,41 @@ def runner(cfg: ArchConfig, runtime: str = "torch", threads: int = 1, batch: int
     raise MeasureError(f"unknown runtime {runtime!r}; available: {', '.join(RUNTIMES)}")
 
 
+def part_runner(part: Part, runtime: str = "torch", threads: int = 1) -> Callable[[], None]:
+    """One forward pass of a lone part (a block, or the stem/head kernels): a micro-benchmark."""
+    import torch
+    from torch import nn
+
+    from archsearch.models import ConvBNAct, build_block
+
+    if runtime != "torch":
+        raise MeasureError(f"micro-benchmarks run on torch only, not {runtime}")
+    torch.set_num_threads(threads)
+    first = part.kernels[0]
+    layers: list[nn.Module] = []
+    if part.block is not None:
+        layers.append(build_block(part.block))
+    for k in () if part.block is not None else part.kernels:
+        if k.kind in ("conv", "pw", "dw"):
+            layers.append(ConvBNAct(k.cin, k.cout, k.k, k.stride, k.groups, k.act))
+        elif k.kind == "pool":
+            layers.append(nn.AdaptiveAvgPool2d(1))
+        elif k.kind == "linear":
+            layers += [nn.Flatten(), nn.Linear(k.cin, k.cout, bias=k.bias)]
+        else:
+            raise MeasureError(f"cannot micro-benchmark a lone {k.kind} kernel")
+    model = nn.Sequential(*layers).eval()
+    x = torch.zeros(1, first.cin, first.h_in, first.h_in)
+    if first.kind == "linear":
+        x = x.flatten(1)
+
+    def run() -> None:
+        with torch.inference_mode():
+            model(x)
+
+    return run
+
+
 def time_runner(run: Callable[[], None], warmup: int = 3, repeats: int = 10) -> Timing:
     for _ in range(warmup):
         run()
@@ -91,7 +129,7 @@ def time_runner(run: Callable[[], None], warmup: int = 3, repeats: int = 10) -> 
         run()
         times.append((time.perf_counter() - t0) * 1e3)
     q1, med, q3 = np.percentile(times, [25, 50, 75])
-    return Timing(float(med), float(100 * (q3 - q1) / med), repeats)
+    return Timing(float(med), float(100 * (q3 - q1) / med), repeats, float(min(times)))
 
 
 def measure(

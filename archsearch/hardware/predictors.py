@@ -16,9 +16,19 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from scipy.optimize import nnls
 
-from archsearch.arch import ArchConfig
+from archsearch.arch import ArchConfig, feature_sizes
 from archsearch.hardware.errors import PredictorError, UncoveredError
-from archsearch.hardware.features import COLUMNS, INDEX, Part, network_parts, part_features
+from archsearch.hardware.features import (
+    COLUMNS,
+    INDEX,
+    TERMS,
+    Part,
+    block_features,
+    block_part,
+    network_parts,
+    part_features,
+    stem_head_parts,
+)
 
 
 class Sample(NamedTuple):
@@ -91,6 +101,34 @@ class LatencyPredictor(ABC):
         """Inverse of `to_dict`; raises PredictorError on malformed input."""
 
 
+# Columns the fitting data never exercised (e.g. SE and SiLU in a table of plain MobileNetV2 blocks)
+# borrow the coefficient of the nearest kernel that was exercised, first covered source wins; the
+# profile records every borrowing, and the README states the error to expect from it.
+BORROW: dict[str, tuple[str, ...]] = {
+    **{f"pwg.{t}": (f"pw.{t}",) for t in TERMS},
+    **{f"dw3.{t}": (f"dw5.{t}", f"dw7.{t}") for t in TERMS},
+    **{f"dw5.{t}": (f"dw3.{t}", f"dw7.{t}") for t in TERMS},
+    **{f"dw7.{t}": (f"dw5.{t}", f"dw3.{t}") for t in TERMS},
+    "se.macs": ("linear.macs", "pw.macs"),
+    "se.bytes": ("add.bytes", "pool.bytes"),
+    "se.count": ("linear.count", "add.count"),
+    "add.bytes": ("pool.bytes",),
+    "act_hswish": ("act_silu", "act_relu"),
+    "act_silu": ("act_hswish", "act_relu"),
+}
+
+
+def _borrow(coef: np.ndarray, covered: np.ndarray) -> dict[str, str]:
+    borrowed = {}
+    for col, sources in BORROW.items():
+        if not covered[INDEX[col]]:
+            src = next((s for s in sources if covered[INDEX[s]]), None)
+            if src:
+                coef[INDEX[col]] = coef[INDEX[src]]
+                borrowed[col] = src
+    return borrowed
+
+
 class KernelLinear(LatencyPredictor):
     """Per kernel group: ms per MMAC, ms per MB moved and ms per kernel, plus activation and per-network
     terms, fitted by non-negative least squares on relative error. Sums of kernel costs, so it carries
@@ -98,8 +136,11 @@ class KernelLinear(LatencyPredictor):
 
     kind = "kernel-linear"
 
-    def __init__(self, coefficients: dict[str, float] | None = None):
+    def __init__(self, coefficients: dict[str, float] | None = None, borrowed: dict[str, str] | None = None):
         self.coef: np.ndarray | None = None
+        self._part_ms: dict[str, float] = {}  # per-part ms under the current coefficients
+        self._block_ms: dict[tuple, float] = {}
+        self.borrowed = dict(borrowed or {})
         if coefficients is not None:
             self.coef = np.array([float(coefficients.get(c, 0.0)) for c in COLUMNS])
 
@@ -107,6 +148,8 @@ class KernelLinear(LatencyPredictor):
         y = _check_samples(samples)
         x = np.stack([sample_features(s) for s in samples])
         self.coef = _relative_nnls(x, y)
+        self.borrowed = _borrow(self.coef, np.any(x != 0, axis=0))
+        self._part_ms, self._block_ms = {}, {}
         return self
 
     def _coef(self) -> np.ndarray:
@@ -119,16 +162,31 @@ class KernelLinear(LatencyPredictor):
 
     def predict(self, cfg: ArchConfig) -> float:
         coef = self._coef()
-        total = coef[INDEX["network"]]
-        for p in network_parts(cfg):
-            total += part_features(p) @ coef
-        return float(total)
+        cache = self._part_ms
+        sides = feature_sizes(cfg)
+        total = float(coef[INDEX["network"]])
+        for p in stem_head_parts(cfg, sides):
+            ms = cache.get(p.key)
+            if ms is None:
+                ms = cache[p.key] = float(part_features(p) @ coef)
+            total += ms
+        blocks = self._block_ms
+        for i, (b, h) in enumerate(zip(cfg.blocks, sides, strict=False)):
+            ms = blocks.get((b, h))
+            if ms is None:
+                try:
+                    ms = blocks[(b, h)] = float(block_features(b, h) @ coef)
+                except UncoveredError as e:
+                    raise UncoveredError(f"block {i} ({block_part(b, h).label}): {e}") from None
+            total += ms
+        return total
 
     def to_dict(self) -> dict[str, Any]:
         coef = self._coef()
         return {
             "kind": self.kind,
             "coefficients": {c: float(f"{v:.6g}") for c, v in zip(COLUMNS, coef, strict=True)},
+            "borrowed": dict(self.borrowed),
         }
 
     @classmethod
@@ -144,7 +202,14 @@ class KernelLinear(LatencyPredictor):
         for k, v in coefs.items():
             if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v) or v < 0:
                 raise PredictorError(f"{cls.kind}: coefficient {k} must be a finite number >= 0, got {v!r}")
-        return cls(coefs)
+        borrowed = d.get("borrowed", {})
+        if not isinstance(borrowed, dict) or not all(
+            a in COLUMNS and b in COLUMNS for a, b in borrowed.items()
+        ):
+            raise PredictorError(
+                f"{cls.kind}: 'borrowed' must map coefficient -> the coefficient it was copied from"
+            )
+        return cls(coefs, borrowed)
 
 
 class BlockTable(LatencyPredictor):
