@@ -52,20 +52,12 @@ def test_nasbench_macro_keys_decode():
 
 def test_mbv2_space_centre_is_mobilenet_v2():
     """Picking the MobileNetV2 value of every stage reproduces the baseline exactly."""
-    from archsearch.baselines import get_baseline
+    from archsearch.baselines import MBV2_ROWS, get_baseline
 
     s = load_space("mbv2")
     centre = {"resolution": 224, "alpha": 1.0}
-    rows = [
-        (1, 16, 1, 1),
-        (6, 24, 2, 2),
-        (6, 32, 3, 2),
-        (6, 64, 4, 2),
-        (6, 96, 3, 1),
-        (6, 160, 3, 2),
-        (6, 320, 1, 1),
-    ]
-    for i, (t, c, n, st) in enumerate(rows):
+    for i, (t, c, n, st) in enumerate(MBV2_ROWS):
+
         centre |= {
             f"s{i}.t": t,
             f"s{i}.c": c,
