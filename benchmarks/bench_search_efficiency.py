@@ -32,7 +32,9 @@ def load_table() -> dict[str, tuple[float, int]]:
     return {k: (v["mean_acc"], cost(nasbench_macro_config(k)).macs) for k, v in bench.items()}
 
 
-def run_one(sampler: str, seed: int, table: dict, ref: tuple[float, float], true_hv: float, max_evals: int) -> list[float]:
+def run_one(
+    sampler: str, seed: int, table: dict, ref: tuple[float, float], true_hv: float, max_evals: int
+) -> list[float]:
     """Fraction of the true hypervolume after each evaluation."""
     space = load_space("nasbench-macro")
     study = optuna.create_study(directions=list(DIRECTIONS))

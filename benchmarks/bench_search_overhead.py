@@ -58,15 +58,21 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     print(f"machine: {platform.machine()}, {platform.python_version()}, optuna {optuna.__version__}")
     for sampler in ("tpe", "nsga2", "random"):
-        print(f"cheap stage, {sampler:6}: {cheap_stage_overhead(args.trials, sampler):6.1f} ms/trial over {args.trials} trials")
+        print(
+            f"cheap stage, {sampler:6}: {cheap_stage_overhead(args.trials, sampler):6.1f} ms/trial over {args.trials} trials"
+        )
 
     space, rng = load_space("nasbench-macro"), random.Random(0)
     cfgs = [space.random(rng).to_json() for _ in range(args.finalists)]
-    ctx = EvalContext(space="nasbench-macro", hw="pixel", proxy="synflow", proxies=("synflow",), data=None, seed=0)
+    ctx = EvalContext(
+        space="nasbench-macro", hw="pixel", proxy="synflow", proxies=("synflow",), data=None, seed=0
+    )
     ctx = replace(ctx, train_steps=args.steps, train_threads=1)
     one = finalist_throughput(1, ctx, cfgs)
     two = finalist_throughput(2, ctx, cfgs)
-    print(f"finalist stage on Ray: 1 worker {one:.3f}/s, 2 workers {two:.3f}/s, ratio {two / one:.2f}x (goal >= 1.6x)")
+    print(
+        f"finalist stage on Ray: 1 worker {one:.3f}/s, 2 workers {two:.3f}/s, ratio {two / one:.2f}x (goal >= 1.6x)"
+    )
 
 
 if __name__ == "__main__":
