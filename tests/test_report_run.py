@@ -44,5 +44,5 @@ def test_dashboard_of_a_small_real_run(tmp_path):
     per_family = {
         g: sum(n for k, n in counts.items() if k.endswith("|" + g)) for g in ("mobilenet_v2", "rexnet")
     }
-    assert per_family["mobilenet_v2"] >= 10 and per_family["rexnet"] == 2
+    assert per_family["mobilenet_v2"] >= 10 and per_family["rexnet"] >= 2
     assert (tmp_path / "dashboard.png").stat().st_size > 50_000

@@ -99,11 +99,20 @@ def trial_target(run: Run, row: pd.Series) -> Target:
         "trained top-1": _fmt(row["trained_top1"], ".2f") or "- (not trained)",
     }
     stem, weights = f"trial_{row['number']}", run.weights_path(str(row["config_id"]))
+    trained = weights.with_suffix(".json") if weights is not None else None
+    if trained is not None and trained.is_file():  # the network as trained: the dataset's classes
+        cfg = ArchConfig.from_json(trained.read_text())
+        prov.update(_cost_lines(cfg))
+        prov["classes"] = f"{cfg.num_classes} (as trained; the searched config had {row_classes(row)})"
     if weights is not None:
         prov["weights"] = (
             f"trained, in {stem}.pt: build().load_state_dict(torch.load(path, weights_only=True))"
         )
     return Target(stem, cfg, f"{run.id} trial {row['number']}", prov, weights)
+
+
+def row_classes(row: pd.Series) -> int:
+    return ArchConfig.from_json(row["config_json"]).num_classes
 
 
 def _load_weights(target: Target) -> dict | None:

@@ -197,16 +197,25 @@ def evaluate_training(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     }
     state = getattr(res, "state_dict", None)
     if ctx.weights_dir and state is not None:
-        import os
-
-        import torch
-
-        os.makedirs(ctx.weights_dir, exist_ok=True)
-        path = os.path.join(ctx.weights_dir, f"{cfg.id}.pt")
-        torch.save(state, path + ".tmp")
-        os.replace(path + ".tmp", path)
-        rec["weights"] = path
+        save_weights(ctx.weights_dir, cfg, _dataset(ctx.data), state)
     return rec
+
+
+def save_weights(folder: str, cfg: ArchConfig, data: Any, state: dict[str, Any]) -> None:
+    """`<config id>.pt` and, beside it, `<config id>.json`: the network as trained (the dataset's classes and
+    channels), which is what the weights load into; exports read it from there."""
+    import os
+
+    import torch
+
+    trained = cfg.with_(num_classes=data.num_classes, in_chans=data.x_train.shape[-1])
+    os.makedirs(folder, exist_ok=True)
+    base = os.path.join(folder, cfg.id)
+    torch.save(state, base + ".pt.tmp")
+    with open(base + ".json.tmp", "w") as f:
+        f.write(trained.to_json(indent=2))
+    os.replace(base + ".json.tmp", base + ".json")
+    os.replace(base + ".pt.tmp", base + ".pt")
 
 
 def cheap_task(args: tuple[EvalContext, str]) -> dict[str, Any]:
