@@ -57,7 +57,6 @@ def test_mbv2_space_centre_is_mobilenet_v2():
     s = load_space("mbv2")
     centre = {"resolution": 224, "alpha": 1.0}
     for i, (t, c, n, st) in enumerate(MBV2_ROWS):
-
         centre |= {
             f"s{i}.t": t,
             f"s{i}.c": c,
