@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -82,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"archsearch: error: {e}\n")
         return 2
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stderr.write("archsearch: interrupted\n")
         return 130
     except BrokenPipeError:

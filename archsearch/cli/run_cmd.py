@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -102,10 +104,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = execute(search, progress=args.progress)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean exit short
         sys.stderr.write(
             f"archsearch: interrupted; finished trials are kept. Resume: archsearch run --resume {search.run.path}\n"
         )
-        return 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Every finished trial is already committed and fsync'd; leave now, before interpreter shutdown
+        # (library threads and finalizers), where a stray interrupt turned exit 130 into death by SIGINT.
+        os._exit(130)
     dashboard, exports = publish(result)
     report(result, args.format, dashboard, exports)
     return 0
