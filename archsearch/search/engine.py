@@ -334,15 +334,18 @@ class Search:
         ]
         if not done or self.opts.finalists == 0:
             return []
-        pts = [[record(t)[RECORD_KEY[o]] for o in self.ctx.objectives] for t in done]
-        front = [
-            t
-            for t, m in zip(done, pareto_mask(pts, [OBJECTIVES[o] for o in self.ctx.objectives]), strict=True)
-            if m
-        ]
-        key = next((o for o in self.ctx.objectives if o != "score"), "score")
-        picks = spread_pick([record(t)[RECORD_KEY[key]] for t in front], self.opts.finalists)
-        return [front[i] for i in picks]
+        return [done[i] for i in self._finalists([record(t) for t in done])]
+
+    def _front(self, recs: list[dict[str, Any]]) -> list[bool]:
+        """Which records (feasible, scored) are on the Pareto front of the run's objectives."""
+        pts = [[r[RECORD_KEY[o]] for o in self.ctx.objectives] for r in recs]
+        return list(pareto_mask(pts, [OBJECTIVES[o] for o in self.ctx.objectives]))
+
+    def _finalists(self, recs: list[dict[str, Any]]) -> list[int]:
+        """Indices of up to K records of the Pareto front, spread along the first non-score objective."""
+        front = [i for i, on in enumerate(self._front(recs)) if on]
+        key = RECORD_KEY[next((o for o in self.ctx.objectives if o != "score"), "score")]
+        return [front[j] for j in spread_pick([recs[i][key] for i in front], self.opts.finalists)]
 
     def training(self, number: int) -> dict[str, Any]:
         """The finalist-stage result of a trial (finished trials are immutable in Optuna, so it is kept
@@ -384,16 +387,7 @@ class Search:
             rows.append(row)
         ok = [r for r in rows if r["state"] == "COMPLETE" and r.get("feasible")]
         if ok and self.opts.finalists:
-            pts = [[r[RECORD_KEY[o]] for o in self.ctx.objectives] for r in ok]
-            front = [
-                r
-                for r, m in zip(
-                    ok, pareto_mask(pts, [OBJECTIVES[o] for o in self.ctx.objectives]), strict=True
-                )
-                if m
-            ]
-            key = next((o for o in self.ctx.objectives if o != "score"), "score")
-            chosen = [front[i] for i in spread_pick([r[RECORD_KEY[key]] for r in front], self.opts.finalists)]
+            chosen = [ok[i] for i in self._finalists(ok)]
             trained = self.executor.map(train_task, [(self._train_ctx(), r["config_json"]) for r in chosen])
             for r, out in zip(chosen, trained, strict=True):
                 r["finalist"] = True
@@ -418,8 +412,7 @@ class Search:
         done = [t for t in trials if t.state == TrialState.COMPLETE and record(t).get("feasible")]
         front: set[int] = set()
         if done:
-            pts = [[record(t)[RECORD_KEY[o]] for o in self.ctx.objectives] for t in done]
-            mask = pareto_mask(pts, [OBJECTIVES[o] for o in self.ctx.objectives])
+            mask = self._front([record(t) for t in done])
             front = {t.number for t, m in zip(done, mask, strict=True) if m}
         fin = {t.number for t in finalists}
         rows = []
