@@ -7,11 +7,9 @@ uninterrupted run with the same seed would have, none lost and none duplicated."
 
 from __future__ import annotations
 
-import functools
 import json
 import platform
 import random
-import sqlite3
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,6 +35,7 @@ from archsearch.search.evaluate import (
 )
 from archsearch.search.executors import EXECUTORS, Executor, make_executor
 from archsearch.search.storage import RunDir, RunError, columns, digest
+from archsearch.search.study_storage import open_study
 from archsearch.spaces import SearchSpace, load_space
 
 SAMPLERS = ("nsga2", "tpe", "random")
@@ -154,32 +153,6 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
     return space, ctx
 
 
-def _open_study(url: str, run_id: str, objectives: tuple[str, ...]) -> optuna.Study:
-    try:
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
-        if url.startswith("sqlite:///"):
-            kwargs["creator"] = functools.partial(_sqlite_connect, url.removeprefix("sqlite:///"))
-        storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        return optuna.create_study(
-            storage=storage,
-            study_name=run_id,
-            directions=[OBJECTIVES[o] for o in objectives],
-            load_if_exists=True,
-        )
-    except Exception as e:  # sqlalchemy/driver errors: unreachable host, bad URL, missing driver
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise RunError(f"cannot use storage {url!r}: {first}") from None
-
-
-def _sqlite_connect(path: str) -> sqlite3.Connection:
-    """SQLite in WAL mode with synchronous=NORMAL: a commit survives the process being killed (all that
-    crash safety here promises) without an fsync per transaction, which made storage dominate a trial."""
-    conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
-
-
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -210,8 +183,8 @@ class Search:
     ):
         self.run, self.meta, self.space, self.ctx, self.executor = run, meta, space, ctx, executor
         self.opts = RunOptions(**meta["options"])
-        self.study = _open_study(run.storage_url(meta["storage"]), run.id, ctx.objectives)
         self.directions = [OBJECTIVES[o] for o in ctx.objectives]
+        self.study = open_study(run.storage_url(meta["storage"]), run.id, self.directions)
         self.cols = columns(ctx.proxies)
         self.population = max(10, min(50, self.opts.trials // 5))
         self.batch = self.executor.workers if self.executor.name != "local" else 1
