@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 ACTIVATIONS = ("relu", "relu6", "silu", "hswish", "none")
@@ -161,8 +161,12 @@ class ArchConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["blocks"] = [_compact_block(b) for b in self.blocks]
+        d = _fields_of(self)
+        d.update(
+            stem=_fields_of(self.stem),
+            head=_fields_of(self.head),
+            blocks=[_compact_block(b) for b in self.blocks],
+        )
         return d
 
     def to_json(self, indent: int | None = None) -> str:
@@ -206,10 +210,15 @@ class ArchConfig:
 _BLOCK_DEFAULTS = {f.name: f.default for f in fields(Block)}
 
 
+def _fields_of(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields, one level deep (`asdict` recurses and copies: it made encoding a config the
+    search's largest own cost)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
 def _compact_block(b: Block) -> dict[str, Any]:
     """Block as a dict without default-valued fields, so configs stay readable."""
-    d = asdict(b)
-    return {k: v for k, v in d.items() if k in ("kind", "cin", "cout") or v != _BLOCK_DEFAULTS[k]}
+    return {k: v for k, v in _fields_of(b).items() if k in ("kind", "cin", "cout") or v != _BLOCK_DEFAULTS[k]}
 
 
 def feature_sizes(cfg: ArchConfig) -> list[int]:
