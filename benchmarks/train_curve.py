@@ -1,11 +1,14 @@
 """Short-training fidelity: Kendall tau of held-out accuracy after short training against NAS-Bench-Macro
-mean_acc, for several budgets, on a seeded uniform sample of distinct networks. One separate run (its own
-cosine schedule) per network and budget; rows are appended to a CSV as they finish (resumable).
+mean_acc, for several budgets, on a seeded uniform sample of distinct networks. Each network trains once
+through `train_budgets`: every budget's result is exactly the separate run that `train_config` (what
+`archsearch run` does for finalists) would do for that budget, at the cost of the longest run plus the
+other budgets' decay phases. Rows are appended to a CSV per network as they finish (resumable).
 
 Budgets are in optimizer steps so results do not depend on how busy the machine is; each row also records
-wall seconds and process CPU seconds / threads (the seconds an otherwise idle machine would need).
+wall seconds and process CPU seconds / threads of that budget's run (what an otherwise idle machine would
+need), which is the curve's x-axis.
 
-    python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 20 --steps 25 50 100 200
+    python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 50 --steps 30 60 120 240
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv
 """
 
@@ -19,22 +22,20 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from scipy import stats
 
 from archsearch.output import render
-from archsearch.proxies import load_dataset, train_config
+from archsearch.proxies import load_dataset, train_budgets
 from archsearch.proxies.evaluation import nasbench_macro_truth, sample_keys
 from archsearch.spaces import nasbench_macro_config
 
 CIFAR = "cifar10:" + str(
     Path(__file__).resolve().parents[2] / "shared/data/cifar10/cifar10_subset_10k_2k.npz"
 )
-FIELDS = ["key", "steps", "top1", "train_seconds", "cpu_seconds_per_thread", "wall_seconds"]
+FIELDS = ["key", "steps", "top1", "train_seconds", "cpu_seconds_per_thread", "network_wall_seconds"]
 
 
 def run(args: argparse.Namespace) -> None:
-    torch.set_num_threads(args.threads)
     keys = sample_keys(list(nasbench_macro_truth()), args.networks, args.seed)
     random.Random(args.seed).shuffle(keys)
     out = Path(args.out)
@@ -48,18 +49,23 @@ def run(args: argparse.Namespace) -> None:
         w = csv.DictWriter(f, FIELDS)
         if new:
             w.writeheader()
-        for steps in args.steps:  # all networks at the short budgets first: a cut-short run still has a curve
-            for key in keys:
-                if (key, steps) in done:
-                    continue
-                t, c = time.perf_counter(), time.process_time()
-                r = train_config(nasbench_macro_config(key), data, steps=steps, batch=args.batch, seed=args.seed,
-                                 progress=False, evals=1, threads=args.threads)  # fmt: skip
-                w.writerow({"key": key, "steps": steps, "top1": r.top1, "train_seconds": r.seconds,
-                            "cpu_seconds_per_thread": (time.process_time() - c) / args.threads,
-                            "wall_seconds": time.perf_counter() - t})  # fmt: skip
-                f.flush()
-                print(f"{key} {steps} steps: {r.top1:.1f}% in {r.seconds:.1f}s", file=sys.stderr, flush=True)
+        for i, key in enumerate(keys):
+            if all((key, s) in done for s in args.steps):
+                continue
+            t = time.perf_counter()
+            results = train_budgets(nasbench_macro_config(key), data, args.steps, batch=args.batch,
+                                    seed=args.seed, threads=args.threads)  # fmt: skip
+            for r in results:  # a network's budgets land together: a cut-short run has whole curves
+                w.writerow({"key": key, "steps": r.steps, "top1": r.top1, "train_seconds": r.seconds,
+                            "cpu_seconds_per_thread": r.cpu_seconds / args.threads,
+                            "network_wall_seconds": time.perf_counter() - t})  # fmt: skip
+            f.flush()
+            curve = ", ".join(f"{r.steps}: {r.top1:.1f}%" for r in results)
+            print(
+                f"{i + 1}/{len(keys)} {key} {curve} ({time.perf_counter() - t:.0f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def summary(args: argparse.Namespace) -> None:
@@ -84,8 +90,8 @@ def main() -> None:
     r = sub.add_parser("run")
     r.add_argument("--out", required=True)
     r.add_argument("--data", default=CIFAR)
-    r.add_argument("--networks", type=int, default=20)
-    r.add_argument("--steps", type=int, nargs="+", default=[25, 50, 100, 200])
+    r.add_argument("--networks", type=int, default=50)
+    r.add_argument("--steps", type=int, nargs="+", default=[30, 60, 120, 240])
     r.add_argument("--batch", type=int, default=64)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=2)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archsearch.proxies import ProxyError, load_dataset, train_config
+from archsearch.proxies import ProxyError, load_dataset, train_budgets, train_config
+from archsearch.proxies.training import wsd_rate
 from tests.proxies_helpers import tiny_config
 
 
@@ -29,3 +30,19 @@ def test_seconds_budget_is_respected() -> None:
 def test_bad_budgets(kwargs: dict) -> None:
     with pytest.raises(ProxyError):
         train_config(tiny_config(), None, progress=False, **kwargs)
+
+
+def test_budgets_share_a_trunk_and_equal_separate_runs() -> None:
+    """train_budgets forks each budget's decay off one constant-rate trunk: every result is the run that
+    train_config would do alone for that budget (same accuracy, same weights' outcome), and the learning
+    rate schedule is warmup-stable-decay."""
+    data = load_dataset("synthetic")
+    shared = train_budgets(tiny_config(), data, [30, 12, 20], batch=16, threads=1)
+    assert [r.steps for r in shared] == [12, 20, 30]
+    for r in shared:
+        alone = train_config(tiny_config(), data, steps=r.steps, batch=16, progress=False, evals=1, threads=1)
+        assert alone.top1 == r.top1 and r.cpu_seconds > 0
+
+
+def test_wsd_rate() -> None:
+    assert [wsd_rate(1.0, s, 10) for s in (0, 7, 8, 9, 10)] == pytest.approx([1, 1, 1, 0.5, 0])

@@ -20,6 +20,7 @@ _LAZY = {
     "score_config": "scoring",
     "TrainResult": "training",
     "train_config": "training",
+    "train_budgets": "training",
     "RankEnsemble": "ensemble",
 }
 
