@@ -20,7 +20,7 @@ import optuna
 
 from archsearch.cost import cost
 from archsearch.pareto import hypervolume_2d
-from archsearch.search.engine import make_sampler, trial_seed
+from archsearch.search.samplers import make_sampler, trial_seed
 from archsearch.shared import shared_file
 from archsearch.spaces import NasBenchMacroSpace, load_space, nasbench_macro_config
 
@@ -42,7 +42,7 @@ def run_one(
     curve = []
     population = max(10, min(50, max_evals // 5))
     for k in range(max_evals):
-        study.sampler = make_sampler(sampler, trial_seed(seed, k), population)
+        study.sampler = make_sampler(sampler, trial_seed(seed, k), population, space)
         trial = study.ask()
         space.sample(trial)
         acc, macs = table[NasBenchMacroSpace.key(trial.params)]

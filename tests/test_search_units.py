@@ -4,7 +4,8 @@ import pytest
 
 from archsearch.pareto import hypervolume_2d, pareto_mask, spread_pick
 from archsearch.search.budget import BudgetError, parse_budget
-from archsearch.search.engine import make_sampler, trial_seed
+from archsearch.search.samplers import SAMPLERS, make_sampler, trial_seed
+from archsearch.spaces import load_space
 
 
 @pytest.mark.parametrize("text", ["300MFLOPs", "300M", "0.3GFLOPs", "3e8", "300mflops", "300MMACs"])
@@ -35,20 +36,42 @@ def test_spread_pick_keeps_ends():
     assert sorted(spread_pick([1, 2], 5)) == [0, 1]
 
 
-def test_samplers_are_seeded_per_trial():
+def _draws(make, space, n: int = 40) -> list[dict]:
+    """Params of n trials on `space`, one fresh sampler per trial (as the engine does); every 7th fails."""
     import optuna
 
-    def draw(name):
-        study = optuna.create_study(directions=["maximize", "minimize"])
-        out = []
-        for k in range(12):
-            study.sampler = make_sampler(name, trial_seed(7, k), 10)
-            t = study.ask()
-            x = t.suggest_categorical("x", list(range(50)))
-            study.tell(t, [x, -x])
-            out.append(x)
-        return out
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    out = []
+    for k in range(n):
+        study.sampler = make(k)
+        t = study.ask()
+        space.sample(t)
+        if k % 7 == 3:
+            study.tell(t, state=optuna.trial.TrialState.FAIL)
+        else:
+            study.tell(t, [sum(map(hash, map(str, t.params.values()))) % 97, len(str(t.params)) % 13])
+        out.append(t.params)
+    return out
 
-    for name in ("nsga2", "tpe", "random"):
-        assert draw(name) == draw(name)
+
+def test_samplers_are_seeded_per_trial():
+    space = load_space("nasbench-macro")
+    for name in SAMPLERS:
+        assert _draws(lambda k, n=name: make_sampler(n, trial_seed(7, k), 10, space), space) == _draws(
+            lambda k, n=name: make_sampler(n, trial_seed(7, k), 10, space), space
+        )
     assert trial_seed(0, 1) != trial_seed(1, 0)
+
+
+def test_known_space_samplers_draw_what_optunas_own_draw():
+    """Telling TPE / NSGA-II the space up front changes their cost, not a single draw."""
+    import optuna
+
+    space = load_space("mbv2")
+    plain = {
+        "tpe": lambda k: optuna.samplers.TPESampler(seed=trial_seed(3, k), multivariate=True),
+        "nsga2": lambda k: optuna.samplers.NSGAIISampler(population_size=10, seed=trial_seed(3, k)),
+    }
+    for name, make_plain in plain.items():
+        ours = _draws(lambda k, n=name: make_sampler(n, trial_seed(3, k), 10, space), space)
+        assert ours == _draws(make_plain, space)

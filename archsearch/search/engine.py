@@ -34,11 +34,10 @@ from archsearch.search.evaluate import (
     train_task,
 )
 from archsearch.search.executors import EXECUTORS, Executor, make_executor
+from archsearch.search.samplers import SAMPLERS, make_sampler, trial_seed
 from archsearch.search.storage import RunDir, RunError, columns, digest
 from archsearch.search.study_storage import open_study
 from archsearch.spaces import SearchSpace, load_space
-
-SAMPLERS = ("nsga2", "tpe", "random")
 
 RECORD_FIELDS = (
     "config_id",
@@ -156,19 +155,6 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def make_sampler(name: str, seed: int, population: int) -> optuna.samplers.BaseSampler:
-    """Optuna's samplers; limits reach them through `Trial.set_constraint` (constrained NSGA-II / TPE)."""
-    if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(population_size=population, seed=seed)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
-    return optuna.samplers.RandomSampler(seed=seed)
-
-
-def trial_seed(seed: int, k: int) -> int:
-    return (seed * 1_000_003 + k * 7_919) % (2**31 - 1)
-
-
 class Search:
     """One run: its directory, context, executor and two views of its Optuna study.
 
@@ -209,7 +195,9 @@ class Search:
         return memory, stored[len(stored) - cut :]
 
     def _ask(self, memory: optuna.Study, k: int, fixed: FrozenTrial | None = None) -> Trial:
-        memory.sampler = make_sampler(self.opts.sampler, trial_seed(self.opts.seed, k), self.population)
+        memory.sampler = make_sampler(
+            self.opts.sampler, trial_seed(self.opts.seed, k), self.population, self.space
+        )
         if fixed is not None:
             memory.enqueue_trial(fixed.params)
         trial = memory.ask()

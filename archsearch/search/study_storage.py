@@ -18,7 +18,7 @@ import optuna
 from optuna import distributions
 from optuna.storages._rdb import models
 from optuna.trial import FrozenTrial, TrialState
-from sqlalchemy import insert, orm
+from sqlalchemy import orm
 
 from archsearch.search.storage import RunError
 
@@ -98,9 +98,10 @@ class BulkTrialStorage(optuna.storages.RDBStorage):
                 ],
             ),
         ]
+        conn = session.connection()  # Core inserts: the ORM's bulk path costs more than the rows
         for model, rows in tables:
             if rows:
-                session.execute(insert(model), rows)
+                conn.execute(model.__table__.insert(), rows)
         trial.state = t.state
         trial.number = trial.count_past_trials(session)
         session.add(trial)
