@@ -88,8 +88,11 @@ def test_sigkill_and_resume_lose_and_duplicate_nothing(cli, tmp_path):
     assert cli("run", *args, "--name", "clean").returncode == 0
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     rng, kills = random.Random(1), 0
-    cmd = [sys.executable, "-m", "archsearch", "run", *args, "--name", "killed"]
+    start = [sys.executable, "-m", "archsearch", "run", *args, "--name", "killed"]
+    again = [sys.executable, "-m", "archsearch", "run", "--resume", str(tmp_path / "killed"), "--no-progress"]
     while kills < 5:
+        # a kill before the run folder exists (a slow start on a busy machine) leaves nothing to resume
+        cmd = again if (tmp_path / "killed" / "run.json").exists() else start
         p = subprocess.Popen(
             cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -102,15 +105,7 @@ def test_sigkill_and_resume_lose_and_duplicate_nothing(cli, tmp_path):
             p.send_signal(signal.SIGKILL)
             p.wait()
             kills += 1
-        cmd = [
-            sys.executable,
-            "-m",
-            "archsearch",
-            "run",
-            "--resume",
-            str(tmp_path / "killed"),
-            "--no-progress",
-        ]
+    cmd = again if (tmp_path / "killed" / "run.json").exists() else start
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     got, want = finished(tmp_path / "killed"), finished(tmp_path / "clean")
