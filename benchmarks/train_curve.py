@@ -10,6 +10,9 @@ need), which is the curve's x-axis.
 
     python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 50 --steps 30 60 120 240
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv
+
+The summary also gives, per budget, the Kendall tau between the trained accuracy and the network's MACs
+(what short training is really measuring) and, for reference, MACs against the truth on the same networks.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from archsearch.cost import cost
 from archsearch.output import render
 from archsearch.proxies import load_dataset, train_budgets
 from archsearch.proxies.evaluation import nasbench_macro_truth, sample_keys
@@ -77,8 +81,11 @@ def summary(args: argparse.Namespace) -> None:
         sel = [r for r in rows if int(r["steps"]) == steps]
         acc = [float(r["top1"]) for r in sel]
         gt = [truth[r["key"]] for r in sel]
+        macs = [cost(nasbench_macro_config(r["key"])).macs for r in sel]
         table.append({"steps": steps, "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
-                      "spearman": stats.spearmanr(acc, gt).statistic, "mean_top1": float(np.mean(acc)),
+                      "spearman": stats.spearmanr(acc, gt).statistic,
+                      "kendall_top1_vs_macs": stats.kendalltau(acc, macs).statistic,
+                      "kendall_macs_vs_truth": stats.kendalltau(macs, gt).statistic, "mean_top1": float(np.mean(acc)),
                       "train_s_per_net": float(np.mean([float(r["train_seconds"]) for r in sel])),
                       "cpu_s_per_net": float(np.mean([float(r["cpu_seconds_per_thread"]) for r in sel]))})  # fmt: skip
     print(render(table, args.format, digits=3))
