@@ -47,53 +47,40 @@ class BulkTrialStorage(optuna.storages.RDBStorage):
         session.flush()
         tid = trial.trial_id
         self._check_distributions(session, study_id, t.distributions)
-        values = t.values or []
+        value_repr = models.TrialValueModel.value_to_stored_repr
+        step_repr = models.TrialIntermediateValueModel.intermediate_value_to_stored_repr
         tables: list[tuple[type, list[dict[str, Any]]]] = [
             (
                 models.TrialValueModel,
                 [
-                    dict(
-                        zip(
-                            ("value", "value_type"),
-                            models.TrialValueModel.value_to_stored_repr(v),
-                            strict=True,
-                        )
-                    )
-                    | {"trial_id": tid, "objective": i}
-                    for i, v in enumerate(values)
+                    _row(tid, objective=i, **_stored("value", value_repr(v)))
+                    for i, v in enumerate(t.values or [])
                 ],
             ),
             (
                 models.TrialParamModel,
                 [
-                    {
-                        "trial_id": tid,
-                        "param_name": name,
-                        "param_value": t.distributions[name].to_internal_repr(value),
-                        "distribution_json": distributions.distribution_to_json(t.distributions[name]),
-                    }
+                    _row(
+                        tid,
+                        param_name=name,
+                        param_value=t.distributions[name].to_internal_repr(value),
+                        distribution_json=distributions.distribution_to_json(t.distributions[name]),
+                    )  # fmt: skip
                     for name, value in t.params.items()
                 ],
             ),
             (
                 models.TrialUserAttributeModel,
-                [{"trial_id": tid, "key": k, "value_json": json.dumps(v)} for k, v in t.user_attrs.items()],
+                [_row(tid, key=k, value_json=json.dumps(v)) for k, v in t.user_attrs.items()],
             ),
             (
                 models.TrialSystemAttributeModel,
-                [{"trial_id": tid, "key": k, "value_json": json.dumps(v)} for k, v in t.system_attrs.items()],
+                [_row(tid, key=k, value_json=json.dumps(v)) for k, v in t.system_attrs.items()],
             ),
             (
                 models.TrialIntermediateValueModel,
                 [
-                    dict(
-                        zip(
-                            ("intermediate_value", "intermediate_value_type"),
-                            models.TrialIntermediateValueModel.intermediate_value_to_stored_repr(v),
-                            strict=True,
-                        )
-                    )
-                    | {"trial_id": tid, "step": step}
+                    _row(tid, step=step, **_stored("intermediate_value", step_repr(v)))
                     for step, v in t.intermediate_values.items()
                 ],
             ),
@@ -125,6 +112,16 @@ class BulkTrialStorage(optuna.storages.RDBStorage):
                 known = distributions.json_to_distribution(first.distribution_json) if first else dist
                 self._checked[(study_id, name)] = known
             distributions.check_distribution_compatibility(known, dist)
+
+
+def _row(trial_id: int, **columns: Any) -> dict[str, Any]:
+    return {"trial_id": trial_id, **columns}
+
+
+def _stored(column: str, value_and_type: tuple[Any, Any]) -> dict[str, Any]:
+    """Optuna's stored form of a float (inf and nan as a type tag): `column` and `column_type`."""
+    value, kind = value_and_type
+    return {column: value, f"{column}_type": kind}
 
 
 def open_study(url: str, study_name: str, directions: list[str]) -> optuna.Study:
