@@ -8,7 +8,7 @@ Budgets are in optimizer steps so results do not depend on how busy the machine 
 wall seconds and process CPU seconds / threads of that budget's run (what an otherwise idle machine would
 need), which is the curve's x-axis.
 
-    python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 50 --steps 30 60 120 240
+    python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 50 --steps 16 32 64 128
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv
 
 The summary also gives, per budget, the Kendall tau between the trained accuracy and the network's MACs
@@ -98,8 +98,8 @@ def main() -> None:
     r.add_argument("--out", required=True)
     r.add_argument("--data", default=CIFAR)
     r.add_argument("--networks", type=int, default=50)
-    r.add_argument("--steps", type=int, nargs="+", default=[30, 60, 120, 240])
-    r.add_argument("--batch", type=int, default=64)
+    r.add_argument("--steps", type=int, nargs="+", default=[16, 32, 64, 128])
+    r.add_argument("--batch", type=int, default=128)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=2)
     r.set_defaults(func=run)

@@ -32,7 +32,11 @@ def _finished_trials() -> list[optuna.trial.FrozenTrial]:
             memory.tell(trial, [float(k) if k != 2 else math.inf, -0.5 * k])
         out.append(memory.get_trials(deepcopy=False)[-1])
     dist = {"lr": FloatDistribution(1e-4, 1.0, log=True)}
-    out.append(create_trial(params={"lr": 0.01}, distributions=dist, values=[1.0, 2.0], intermediate_values={3: 0.25}))
+    out.append(
+        create_trial(
+            params={"lr": 0.01}, distributions=dist, values=[1.0, 2.0], intermediate_values={3: 0.25}
+        )
+    )
     return out
 
 
