@@ -10,6 +10,7 @@ need), which is the curve's x-axis.
 
     python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 50 --steps 16 32 64 128
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv
+    python benchmarks/train_curve.py summary --csv runs/train_curve.csv runs/longer_budgets.csv
 
 The summary also gives, per budget, the Kendall tau between the trained accuracy and the network's MACs
 (what short training is really measuring) and, for reference, MACs against the truth on the same networks.
@@ -74,8 +75,12 @@ def run(args: argparse.Namespace) -> None:
 
 def summary(args: argparse.Namespace) -> None:
     truth = nasbench_macro_truth()
-    with open(args.csv) as f:
-        rows = list(csv.DictReader(f))
+    files = []
+    for path in args.csv:
+        with open(path) as f:
+            files.append(list(csv.DictReader(f)))
+    common = set.intersection(*({r["key"] for r in rows} for rows in files))  # compare on the same networks
+    rows = [r for rows in files for r in rows if r["key"] in common]
     table = []
     for steps in sorted({int(r["steps"]) for r in rows}):
         sel = [r for r in rows if int(r["steps"]) == steps]
@@ -104,7 +109,9 @@ def main() -> None:
     r.add_argument("--threads", type=int, default=2)
     r.set_defaults(func=run)
     s = sub.add_parser("summary")
-    s.add_argument("--csv", required=True)
+    s.add_argument(
+        "--csv", required=True, nargs="+", help="several files: only the networks all of them hold"
+    )
     s.add_argument("--format", default="table")
     s.set_defaults(func=summary)
     args = p.parse_args()
