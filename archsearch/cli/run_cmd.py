@@ -139,9 +139,9 @@ def publish(result: RunResult) -> tuple[Path, list[Path]]:
 
 TRUST = (
     "How far to trust trained_top1: it is short proxy training ({budget}) on {data}, a check that the "
-    "finalists learn, not a ranking. Measured on 19 NAS-Bench-Macro networks (benchmarks/RESULTS.md, "
-    "'Short proxy training'), 16 to 128 training steps (about 13 to 106 s each on 2 cores) rank them at "
-    "Kendall -0.24 to 0.05 against their fully trained accuracy: noise, with small networks ahead at the "
+    "finalists learn, not a ranking. Measured on 50 NAS-Bench-Macro networks (benchmarks/RESULTS.md, "
+    "'Short proxy training'), 16 to 128 training steps (about 12 to 110 s each on 2 cores) rank them at "
+    "Kendall -0.26 to -0.02 against their fully trained accuracy: noise, with small networks ahead at the "
     "shortest budgets because they learn faster at first. The score column (the zero-cost ensemble) ranks "
     "them at Kendall 0.85; compare finalists and baselines by score and predicted latency."
 )
