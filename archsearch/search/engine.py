@@ -34,6 +34,7 @@ from archsearch.search.evaluate import (
     train_task,
 )
 from archsearch.search.executors import EXECUTORS, Executor, make_executor
+from archsearch.search.interrupt import checkpoint, interruptible
 from archsearch.search.samplers import SAMPLERS, make_sampler, trial_seed
 from archsearch.search.storage import RunDir, RunError, columns, digest
 from archsearch.search.study_storage import open_study
@@ -246,6 +247,7 @@ class Search:
                     self.study.add_trial(memory.get_trials(deepcopy=False)[trial.number])  # one transaction
 
                 self.run.append_rows(self.run.trials_csv, rows, self.cols)
+                checkpoint()  # the batch is stored; stop here if a Ctrl-C was swallowed meanwhile
                 k += n
                 pending = []
                 bar.update(n)
@@ -466,10 +468,12 @@ def resume(ref: str, out: str = "runs", workers: int | None = None) -> Search:
 
 def execute(search: Search, progress: bool = True) -> RunResult:
     """Run (or finish) every stage of a search."""
-    with search.executor:
+    with search.executor, interruptible():
         search.prepare_reference()
         search.search(progress)
+        checkpoint()
         finalists = search.train_finalists()
+        checkpoint()
         search.write_table(finalists)
         baselines = search.score_baselines() if search.opts.baselines else []
     rows = [
