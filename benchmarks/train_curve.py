@@ -9,11 +9,14 @@ wall seconds and process CPU seconds / threads of that budget's run (what an oth
 need), which is the curve's x-axis.
 
     python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 50 --steps 16 32 64 128
+    python benchmarks/train_curve.py run --out runs/w025.csv --steps 125 250 500 1000 --width 0.25
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv runs/longer_budgets.csv
 
-The summary also gives, per budget, the Kendall tau between the trained accuracy and the network's MACs
-(what short training is really measuring) and, for reference, MACs against the truth on the same networks.
+`--width` trains each network's narrower stand-in (`ArchConfig.with_width`), as `archsearch run` does for
+its finalists; the summary keeps widths apart. The summary also gives, per budget, the Kendall tau
+between the trained accuracy and the network's MACs (what short training is really measuring) and, for
+reference, MACs against the truth on the same networks.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from archsearch.spaces import nasbench_macro_config
 CIFAR = "cifar10:" + str(
     Path(__file__).resolve().parents[2] / "shared/data/cifar10/cifar10_subset_10k_2k.npz"
 )
-FIELDS = ["key", "steps", "top1", "train_seconds", "cpu_seconds_per_thread", "network_wall_seconds"]
+FIELDS = ["key", "steps", "width", "top1", "train_seconds", "cpu_seconds_per_thread", "network_wall_seconds"]
 
 
 def run(args: argparse.Namespace) -> None:
@@ -47,7 +50,15 @@ def run(args: argparse.Namespace) -> None:
     done = set()
     if out.exists():
         with out.open() as f:
-            done = {(r["key"], int(r["steps"])) for r in csv.DictReader(f)}
+            reader = csv.DictReader(f)
+            if reader.fieldnames != FIELDS:
+                sys.exit(
+                    f"{out}: columns {reader.fieldnames} are not this script's {FIELDS}; use a new --out"
+                )
+            rows = list(reader)
+        if any(float(r["width"]) != args.width for r in rows):
+            sys.exit(f"{out} holds rows of another --width; use a new --out")
+        done = {(r["key"], int(r["steps"])) for r in rows}
     data = load_dataset(args.data)
     new = not out.exists()
     with out.open("a", newline="") as f:
@@ -59,9 +70,9 @@ def run(args: argparse.Namespace) -> None:
                 continue
             t = time.perf_counter()
             results = train_budgets(nasbench_macro_config(key), data, args.steps, batch=args.batch,
-                                    seed=args.seed, threads=args.threads)  # fmt: skip
-            for r in results:  # a network's budgets land together: a cut-short run has whole curves
-                w.writerow({"key": key, "steps": r.steps, "top1": r.top1, "train_seconds": r.seconds,
+                                    seed=args.seed, threads=args.threads, width=args.width)  # fmt: skip
+            for r in (r for r in results if (key, r.steps) not in done):  # a network's budgets land together
+                w.writerow({"key": key, "steps": r.steps, "width": args.width, "top1": r.top1, "train_seconds": r.seconds,
                             "cpu_seconds_per_thread": r.cpu_seconds / args.threads,
                             "network_wall_seconds": time.perf_counter() - t})  # fmt: skip
             f.flush()
@@ -73,6 +84,10 @@ def run(args: argparse.Namespace) -> None:
             )
 
 
+def _width(row: dict[str, str]) -> float:
+    return float(row.get("width") or 1.0)  # files from before --width trained the networks themselves
+
+
 def summary(args: argparse.Namespace) -> None:
     truth = nasbench_macro_truth()
     files = []
@@ -82,12 +97,12 @@ def summary(args: argparse.Namespace) -> None:
     common = set.intersection(*({r["key"] for r in rows} for rows in files))  # compare on the same networks
     rows = [r for rows in files for r in rows if r["key"] in common]
     table = []
-    for steps in sorted({int(r["steps"]) for r in rows}):
-        sel = [r for r in rows if int(r["steps"]) == steps]
+    for width, steps in sorted({(_width(r), int(r["steps"])) for r in rows}, key=lambda ws: (-ws[0], ws[1])):
+        sel = [r for r in rows if _width(r) == width and int(r["steps"]) == steps]
         acc = [float(r["top1"]) for r in sel]
         gt = [truth[r["key"]] for r in sel]
         macs = [cost(nasbench_macro_config(r["key"])).macs for r in sel]
-        table.append({"steps": steps, "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
+        table.append({"width": width, "steps": steps, "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
                       "spearman": stats.spearmanr(acc, gt).statistic,
                       "kendall_top1_vs_macs": stats.kendalltau(acc, macs).statistic,
                       "kendall_macs_vs_truth": stats.kendalltau(macs, gt).statistic, "mean_top1": float(np.mean(acc)),
@@ -107,6 +122,7 @@ def main() -> None:
     r.add_argument("--batch", type=int, default=128)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--width", type=float, default=1.0, help="train a narrower stand-in (1 = the network)")
     r.set_defaults(func=run)
     s = sub.add_parser("summary")
     s.add_argument(

@@ -77,3 +77,21 @@ def test_residual_rules():
     assert Block("rex", 27, 16, mid=96).residual == ""
     assert Block("ds", 16, 16, skip=False).residual == ""
     assert Block("proj", 16, 32, 1, 2).residual == ""
+
+
+def test_with_width_narrows_every_channel_and_keeps_the_shape():
+    cfg = get_baseline("rexnet-1.0-224").config  # SE blocks too
+    narrow = cfg.with_width(0.25)
+    assert cfg.with_width(1) is cfg
+    assert [(b.kind, b.k, b.stride, b.skip) for b in narrow.blocks] == [
+        (b.kind, b.k, b.stride, b.skip) for b in cfg.blocks
+    ]
+    assert narrow.stem.channels == 8 and narrow.head.channels == 320
+    for wide, thin in zip(cfg.blocks, narrow.blocks, strict=True):
+        for name in ("cin", "cout", "mid", "se"):
+            assert getattr(thin, name) == (
+                make_divisible(getattr(wide, name) / 4) if getattr(wide, name) else 0
+            )
+    assert narrow.depth == cfg.depth and narrow.resolution == cfg.resolution
+    with pytest.raises(ConfigError, match="must be positive"):
+        cfg.with_width(0)

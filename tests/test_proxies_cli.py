@@ -51,6 +51,7 @@ def test_train_a_nasbench_key(cli) -> None:
         (("train", "--steps", "2", "--data", "cifar"), "unknown dataset"),
         (("train", "--steps", "2", "--resolution", "16"), "minimum 32"),
         (("train", "--steps", "2", "--config", "/no/such/config.json"), "cannot read config"),
+        (("train", "--steps", "2", "--width", "0"), "training width 0 must be in (0, 1]"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(cli, args: tuple[str, ...], message: str) -> None:

@@ -44,5 +44,19 @@ def test_budgets_share_a_trunk_and_equal_separate_runs() -> None:
         assert alone.top1 == r.top1 and r.cpu_seconds > 0
 
 
+def test_a_narrow_stand_in_trains_faster_and_keeps_no_weights() -> None:
+    """width < 1 trains `cfg.with_width(width)`: more steps in the same seconds, weights that are not the
+    network's (so none are returned); a width outside (0, 1] is a one-line error."""
+    data = load_dataset("synthetic")
+    cfg = tiny_config().with_width(4)  # 32-channel stem: a quarter of it is tiny_config again
+    full = train_config(cfg, data, seconds=1.0, batch=16, progress=False, evals=1, threads=1)
+    narrow = train_config(cfg, data, seconds=1.0, batch=16, progress=False, evals=1, threads=1, width=0.25)
+    assert full.state_dict is not None and narrow.state_dict is None
+    assert narrow.steps > full.steps
+    for width in (0, 1.5):
+        with pytest.raises(ProxyError, match="width"):
+            train_config(cfg, data, steps=2, progress=False, width=width)
+
+
 def test_wsd_rate() -> None:
     assert [wsd_rate(1.0, s, 10) for s in (0, 7, 8, 9, 10)] == pytest.approx([1, 1, 1, 0.5, 0])

@@ -49,6 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     budget.add_argument("--steps", type=int, help="training budget in optimizer steps")
     add_data_args(t, batch=128)
     t.add_argument("--evals", type=int, default=4, help="held-out evaluations along the budget (default 4)")
+    t.add_argument(
+        "--width",
+        type=float,
+        default=1.0,
+        help="train a narrower stand-in, e.g. 0.25 (default 1: the network)",
+    )
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_format(t)
     t.set_defaults(func=run_train)
@@ -136,7 +142,7 @@ def run_train(args: argparse.Namespace) -> int:
         seconds = 60.0
     data = load_dataset(args.data)
     r = train_config(cfg, data, seconds=seconds, steps=args.steps, resolution=args.resolution, batch=args.batch,
-                     seed=args.seed, progress=not args.no_progress, evals=args.evals)  # fmt: skip
+                     seed=args.seed, progress=not args.no_progress, evals=args.evals, width=args.width)  # fmt: skip
     rows = [{"step": s, "seconds": sec, "top1": acc} for s, sec, acc in r.curve]
     if args.format == "json":
         print(json.dumps({"config": cfg.name or cfg.id, "data": data.name, "top1": r.top1, "steps": r.steps,
@@ -144,6 +150,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     print(render(rows, args.format))
     if args.format == "table":
-        print(f"\n{cfg.name or cfg.id} on {data.name} at {args.resolution}x{args.resolution}: held-out top-1 "
+        narrow = f" at width {args.width:g}" if args.width != 1 else ""
+        print(f"\n{cfg.name or cfg.id}{narrow} on {data.name} at {args.resolution}x{args.resolution}: held-out top-1 "
               f"{r.top1:.2f}% after {r.steps} steps ({r.seconds:.1f} s of training).")  # fmt: skip
     return 0
