@@ -188,6 +188,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
         (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot use storage"),
         (["--resume", "no-such-run"], "no run 'no-such-run'"),
         (["--proxy", "nope"], "unknown proxy 'nope'"),
+        (["--train-width", "2"], "--train-width 2 must be in (0, 1]"),
     ],
 )
 def test_bad_input(cli, tmp_path, args, expect):

@@ -4,6 +4,7 @@ import pytest
 
 from archsearch.pareto import hypervolume_2d, pareto_mask, spread_pick
 from archsearch.search.budget import BudgetError, parse_budget
+from archsearch.search.engine import RunOptions
 from archsearch.search.samplers import SAMPLERS, make_sampler, trial_seed
 from archsearch.spaces import load_space
 
@@ -75,3 +76,11 @@ def test_known_space_samplers_draw_what_optunas_own_draw():
     for name, make_plain in plain.items():
         ours = _draws(lambda k, n=name: make_sampler(n, trial_seed(3, k), 10, space), space)
         assert ours == _draws(make_plain, space)
+
+
+def test_recorded_options_keep_what_old_runs_did():
+    """A run.json from before --train-width resumes with full-width finalist training, as it started;
+    a new run defaults to the quarter-width stand-in."""
+    assert RunOptions().train_width == 0.25
+    assert RunOptions.recorded({"space": "mbv2"}).train_width == 1.0
+    assert RunOptions.recorded({"space": "mbv2", "train_width": 0.5}).train_width == 0.5

@@ -77,10 +77,16 @@ class RunOptions:
     proxy_batch: int = 32
     train_seconds: float = 60.0
     train_steps: int | None = None
+    train_width: float = 0.25  # a quarter-width stand-in ranks networks in 60 s; full width does not
     reference: int = 32
 
     baselines: bool = True
     extra_proxies: list[str] = field(default_factory=list)
+
+    @classmethod
+    def recorded(cls, options: dict[str, Any]) -> RunOptions:
+        """The options a run folder's run.json holds; runs from before `train_width` trained at full width."""
+        return cls(**{"train_width": 1.0, **options})
 
 
 @dataclass
@@ -121,6 +127,8 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
     proxies = tuple(dict.fromkeys([opts.proxy, *members, *opts.extra_proxies]))
     if opts.trials < 1 or opts.workers < 1 or opts.finalists < 0:
         raise RunError("--trials and --workers must be >= 1 and --finalists >= 0")
+    if not 0 < opts.train_width <= 1:
+        raise RunError(f"--train-width {opts.train_width:g} must be in (0, 1]")
     budget = parse_budget(opts.budget) if opts.budget else None
     if budget is not None:
         smallest = cost(space.smallest()).macs
@@ -143,6 +151,7 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
         params_limit=int(parse_limit(opts.params_limit, "params limit")) if opts.params_limit else None,
         train_seconds=opts.train_seconds,
         train_steps=opts.train_steps,
+        train_width=opts.train_width,
         train_threads=1 if opts.executor != "local" and opts.workers > 1 else None,
         objectives=objectives,
     )
@@ -169,7 +178,7 @@ class Search:
         self, run: RunDir, meta: dict[str, Any], space: SearchSpace, ctx: EvalContext, executor: Executor
     ):
         self.run, self.meta, self.space, self.ctx, self.executor = run, meta, space, ctx, executor
-        self.opts = RunOptions(**meta["options"])
+        self.opts = RunOptions.recorded(meta["options"])
         self.directions = [OBJECTIVES[o] for o in ctx.objectives]
         self.study = open_study(run.storage_url(meta["storage"]), run.id, self.directions)
         self.cols = columns(ctx.proxies)
@@ -458,7 +467,7 @@ def start(opts: RunOptions, argv: list[str] | None = None) -> Search:
 def resume(ref: str, out: str = "runs", workers: int | None = None) -> Search:
     run = RunDir.open(ref, Path(out))
     meta = run.read_meta()
-    opts = RunOptions(**meta["options"])
+    opts = RunOptions.recorded(meta["options"])
     if workers:
         opts.workers = workers
     space, ctx = validate(opts)

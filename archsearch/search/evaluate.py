@@ -48,6 +48,7 @@ class EvalContext:
     params_limit: int | None = None
     train_seconds: float = 60.0
     train_steps: int | None = None
+    train_width: float = 1.0
     train_threads: int | None = None
     train_resolution: int = 32
     objectives: tuple[str, ...] = ("score", "latency")
@@ -187,6 +188,7 @@ def evaluate_training(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
         seed=ctx.seed,
         progress=False,
         threads=ctx.train_threads,
+        width=ctx.train_width,
         **budget,
     )
 
