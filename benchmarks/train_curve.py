@@ -6,10 +6,13 @@ other budgets' decay phases. Rows are appended to a CSV per network as they fini
 
 Budgets are in optimizer steps so results do not depend on how busy the machine is; each row also records
 wall seconds and process CPU seconds / threads of that budget's run (what an otherwise idle machine would
-need), which is the curve's x-axis.
+need), which is the curve's x-axis. `--seconds` gives budgets in training seconds instead, as `archsearch
+run` gives its finalists: the x-axis is then exact, the steps taken depend on the network and the machine
+(run it alone), and each budget is its own run (its decay follows the clock, so budgets share nothing).
 
     python benchmarks/train_curve.py run --out runs/train_curve.csv --networks 50 --steps 16 32 64 128
     python benchmarks/train_curve.py run --out runs/w025.csv --steps 125 250 500 1000 --width 0.25
+    python benchmarks/train_curve.py run --out runs/w025_300s.csv --seconds 300 --width 0.25
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv
     python benchmarks/train_curve.py summary --csv runs/train_curve.csv runs/longer_budgets.csv
 
@@ -33,19 +36,25 @@ from scipy import stats
 
 from archsearch.cost import cost
 from archsearch.output import render
-from archsearch.proxies import load_dataset, train_budgets
+from archsearch.proxies import load_dataset, train_budgets, train_config
 from archsearch.proxies.evaluation import nasbench_macro_truth, sample_keys
 from archsearch.spaces import nasbench_macro_config
 
 CIFAR = "cifar10:" + str(
     Path(__file__).resolve().parents[2] / "shared/data/cifar10/cifar10_subset_10k_2k.npz"
 )
-FIELDS = ["key", "steps", "width", "top1", "train_seconds", "cpu_seconds_per_thread", "network_wall_seconds"]
+FIELDS = ["key", "steps", "width", "top1", "train_seconds", "cpu_seconds_per_thread", "network_wall_seconds",
+          "seconds_budget"]  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> None:
     keys = sample_keys(list(nasbench_macro_truth()), args.networks, args.seed)
     random.Random(args.seed).shuffle(keys)
+    budgets = (
+        [_step_budget(n) for n in args.steps]
+        if args.seconds is None
+        else [_seconds_budget(s) for s in args.seconds]
+    )
     out = Path(args.out)
     done = set()
     if out.exists():
@@ -58,7 +67,7 @@ def run(args: argparse.Namespace) -> None:
             rows = list(reader)
         if any(float(r["width"]) != args.width for r in rows):
             sys.exit(f"{out} holds rows of another --width; use a new --out")
-        done = {(r["key"], int(r["steps"])) for r in rows}
+        done = {(r["key"], _budget(r)) for r in rows}
     data = load_dataset(args.data)
     new = not out.exists()
     with out.open("a", newline="") as f:
@@ -66,22 +75,45 @@ def run(args: argparse.Namespace) -> None:
         if new:
             w.writeheader()
         for i, key in enumerate(keys):
-            if all((key, s) in done for s in args.steps):
+            todo = [b for b in budgets if (key, b) not in done]
+            if not todo:
                 continue
             t = time.perf_counter()
-            results = train_budgets(nasbench_macro_config(key), data, args.steps, batch=args.batch,
-                                    seed=args.seed, threads=args.threads, width=args.width)  # fmt: skip
-            for r in (r for r in results if (key, r.steps) not in done):  # a network's budgets land together
+            cfg, common = nasbench_macro_config(key), {"batch": args.batch, "seed": args.seed,
+                                                        "threads": args.threads, "width": args.width}  # fmt: skip
+            if args.seconds is None:
+                results = train_budgets(cfg, data, [int(b.split()[0]) for b in todo], **common)
+            else:  # a seconds budget's decay follows the clock, so each budget is its own run
+                results = [train_config(cfg, data, seconds=float(b.split()[0]), evals=1, progress=False, **common)
+                           for b in todo]  # fmt: skip
+            for b, r in zip(todo, results, strict=True):  # a network's budgets land together
                 w.writerow({"key": key, "steps": r.steps, "width": args.width, "top1": r.top1, "train_seconds": r.seconds,
                             "cpu_seconds_per_thread": r.cpu_seconds / args.threads,
-                            "network_wall_seconds": time.perf_counter() - t})  # fmt: skip
+                            "network_wall_seconds": time.perf_counter() - t,
+                            "seconds_budget": b.split()[0] if b.endswith(" s") else ""})  # fmt: skip
             f.flush()
-            curve = ", ".join(f"{r.steps}: {r.top1:.1f}%" for r in results)
+            curve = ", ".join(
+                f"{b}: {r.top1:.1f}% ({r.steps} steps)" for b, r in zip(todo, results, strict=True)
+            )
             print(
                 f"{i + 1}/{len(keys)} {key} {curve} ({time.perf_counter() - t:.0f}s)",
                 file=sys.stderr,
                 flush=True,
             )
+
+
+def _step_budget(steps: int) -> str:
+    return f"{steps} steps"
+
+
+def _seconds_budget(seconds: float) -> str:
+    return f"{seconds:g} s"
+
+
+def _budget(row: dict[str, str]) -> str:
+    """A row's budget: its seconds budget when it had one, else its steps (files from before --seconds)."""
+    seconds = row.get("seconds_budget")
+    return _seconds_budget(float(seconds)) if seconds else _step_budget(int(row["steps"]))
 
 
 def _width(row: dict[str, str]) -> float:
@@ -97,12 +129,16 @@ def summary(args: argparse.Namespace) -> None:
     common = set.intersection(*({r["key"] for r in rows} for rows in files))  # compare on the same networks
     rows = [r for rows in files for r in rows if r["key"] in common]
     table = []
-    for width, steps in sorted({(_width(r), int(r["steps"])) for r in rows}, key=lambda ws: (-ws[0], ws[1])):
-        sel = [r for r in rows if _width(r) == width and int(r["steps"]) == steps]
+    groups = sorted(
+        {(_width(r), _budget(r)) for r in rows},
+        key=lambda wb: (-wb[0], wb[1].endswith(" s"), float(wb[1].split()[0])),
+    )
+    for width, budget in groups:
+        sel = [r for r in rows if _width(r) == width and _budget(r) == budget]
         acc = [float(r["top1"]) for r in sel]
         gt = [truth[r["key"]] for r in sel]
         macs = [cost(nasbench_macro_config(r["key"])).macs for r in sel]
-        table.append({"width": width, "steps": steps, "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
+        table.append({"width": width, "budget": budget, "mean_steps": float(np.mean([int(r["steps"]) for r in sel])), "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
                       "spearman": stats.spearmanr(acc, gt).statistic,
                       "kendall_top1_vs_macs": stats.kendalltau(acc, macs).statistic,
                       "kendall_macs_vs_truth": stats.kendalltau(macs, gt).statistic, "mean_top1": float(np.mean(acc)),
@@ -118,7 +154,14 @@ def main() -> None:
     r.add_argument("--out", required=True)
     r.add_argument("--data", default=CIFAR)
     r.add_argument("--networks", type=int, default=50)
-    r.add_argument("--steps", type=int, nargs="+", default=[16, 32, 64, 128])
+    budget = r.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, nargs="+", default=[16, 32, 64, 128], help="budgets in steps")
+    budget.add_argument(
+        "--seconds",
+        type=float,
+        nargs="+",
+        help="budgets in training seconds, as `archsearch run` gives its finalists",
+    )
     r.add_argument("--batch", type=int, default=128)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=2)
