@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> None:
     keys = sample_keys(list(nasbench_macro_truth()), args.networks, args.seed)
     random.Random(args.seed).shuffle(keys)
     budgets = (
-        [_step_budget(n) for n in args.steps]
+        [("steps", float(n)) for n in args.steps]
         if args.seconds is None
-        else [_seconds_budget(s) for s in args.seconds]
+        else [("s", s) for s in args.seconds]
     )
     out = Path(args.out)
     done = set()
@@ -82,18 +82,18 @@ def run(args: argparse.Namespace) -> None:
             cfg, common = nasbench_macro_config(key), {"batch": args.batch, "seed": args.seed,
                                                         "threads": args.threads, "width": args.width}  # fmt: skip
             if args.seconds is None:
-                results = train_budgets(cfg, data, [int(b.split()[0]) for b in todo], **common)
+                results = train_budgets(cfg, data, [int(steps) for _, steps in todo], **common)
             else:  # a seconds budget's decay follows the clock, so each budget is its own run
-                results = [train_config(cfg, data, seconds=float(b.split()[0]), evals=1, progress=False, **common)
-                           for b in todo]  # fmt: skip
-            for b, r in zip(todo, results, strict=True):  # a network's budgets land together
+                results = [train_config(cfg, data, seconds=seconds, evals=1, progress=False, **common)
+                           for _, seconds in todo]  # fmt: skip
+            for (unit, value), r in zip(todo, results, strict=True):  # a network's budgets land together
                 w.writerow({"key": key, "steps": r.steps, "width": args.width, "top1": r.top1, "train_seconds": r.seconds,
                             "cpu_seconds_per_thread": r.cpu_seconds / args.threads,
                             "network_wall_seconds": time.perf_counter() - t,
-                            "seconds_budget": b.split()[0] if b.endswith(" s") else ""})  # fmt: skip
+                            "seconds_budget": f"{value:g}" if unit == "s" else ""})  # fmt: skip
             f.flush()
             curve = ", ".join(
-                f"{b}: {r.top1:.1f}% ({r.steps} steps)" for b, r in zip(todo, results, strict=True)
+                f"{_label(b)}: {r.top1:.1f}% ({r.steps} steps)" for b, r in zip(todo, results, strict=True)
             )
             print(
                 f"{i + 1}/{len(keys)} {key} {curve} ({time.perf_counter() - t:.0f}s)",
@@ -102,18 +102,18 @@ def run(args: argparse.Namespace) -> None:
             )
 
 
-def _step_budget(steps: int) -> str:
-    return f"{steps} steps"
+Budget = tuple[str, float]  # ("steps", 1000.0) or ("s", 300.0)
 
 
-def _seconds_budget(seconds: float) -> str:
-    return f"{seconds:g} s"
-
-
-def _budget(row: dict[str, str]) -> str:
+def _budget(row: dict[str, str]) -> Budget:
     """A row's budget: its seconds budget when it had one, else its steps (files from before --seconds)."""
     seconds = row.get("seconds_budget")
-    return _seconds_budget(float(seconds)) if seconds else _step_budget(int(row["steps"]))
+    return ("s", float(seconds)) if seconds else ("steps", float(row["steps"]))
+
+
+def _label(budget: Budget) -> str:
+    unit, value = budget
+    return f"{value:g} {unit}"
 
 
 def _width(row: dict[str, str]) -> float:
@@ -131,14 +131,14 @@ def summary(args: argparse.Namespace) -> None:
     table = []
     groups = sorted(
         {(_width(r), _budget(r)) for r in rows},
-        key=lambda wb: (-wb[0], wb[1].endswith(" s"), float(wb[1].split()[0])),
+        key=lambda wb: (-wb[0], wb[1][0] == "s", wb[1][1]),  # step budgets first, then seconds
     )
     for width, budget in groups:
         sel = [r for r in rows if _width(r) == width and _budget(r) == budget]
         acc = [float(r["top1"]) for r in sel]
         gt = [truth[r["key"]] for r in sel]
         macs = [cost(nasbench_macro_config(r["key"])).macs for r in sel]
-        table.append({"width": width, "budget": budget, "mean_steps": float(np.mean([int(r["steps"]) for r in sel])), "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
+        table.append({"width": width, "budget": _label(budget), "mean_steps": float(np.mean([int(r["steps"]) for r in sel])), "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
                       "spearman": stats.spearmanr(acc, gt).statistic,
                       "kendall_top1_vs_macs": stats.kendalltau(acc, macs).statistic,
                       "kendall_macs_vs_truth": stats.kendalltau(macs, gt).statistic, "mean_top1": float(np.mean(acc)),
