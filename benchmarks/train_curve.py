@@ -128,16 +128,18 @@ def summary(args: argparse.Namespace) -> None:
             files.append(list(csv.DictReader(f)))
     common = set.intersection(*({r["key"] for r in rows} for rows in files))  # compare on the same networks
     rows = [r for rows in files for r in rows if r["key"] in common]
+    groups: dict[tuple[float, Budget], list[dict[str, str]]] = {}
+    for r in rows:
+        groups.setdefault((_width(r), _budget(r)), []).append(r)
+    macs_of = {key: cost(nasbench_macro_config(key)).macs for key in common}
     table = []
-    groups = sorted(
-        {(_width(r), _budget(r)) for r in rows},
-        key=lambda wb: (-wb[0], wb[1][0] == "s", wb[1][1]),  # step budgets first, then seconds
-    )
-    for width, budget in groups:
-        sel = [r for r in rows if _width(r) == width and _budget(r) == budget]
+    for (width, budget), sel in sorted(
+        groups.items(),
+        key=lambda g: (-g[0][0], g[0][1][0] == "s", g[0][1][1]),  # widest first; step budgets, then seconds
+    ):
         acc = [float(r["top1"]) for r in sel]
         gt = [truth[r["key"]] for r in sel]
-        macs = [cost(nasbench_macro_config(r["key"])).macs for r in sel]
+        macs = [macs_of[r["key"]] for r in sel]
         table.append({"width": width, "budget": _label(budget), "mean_steps": float(np.mean([int(r["steps"]) for r in sel])), "n": len(sel), "kendall": stats.kendalltau(acc, gt).statistic,
                       "spearman": stats.spearmanr(acc, gt).statistic,
                       "kendall_top1_vs_macs": stats.kendalltau(acc, macs).statistic,
