@@ -83,7 +83,7 @@ class Cost:
         return self.macs / 1e6
 
 
-def _block_cost(b: Block, h: int) -> tuple[int, int, int]:
+def block_cost(b: Block, h: int) -> tuple[int, int, int]:
     """(MACs, params, peak elements) of one block entering at side `h`.
 
     Closed forms of `FORMULAS` summed over the block's kernels (`block_kernels`), written out because
@@ -136,7 +136,7 @@ def cost(cfg: ArchConfig) -> Cost:
     macs, params = _conv_macs(stem), _conv_params(stem)
     peak = _tensor(cfg.in_chans, cfg.resolution) + _tensor(s.channels, sides[0])
     for b, h in zip(cfg.blocks, sides, strict=False):
-        m, p, pk = _block_cost(b, h)
+        m, p, pk = block_cost(b, h)
         macs += m
         params += p
         peak = max(peak, pk * BYTES_PER_ELEMENT)
@@ -148,7 +148,7 @@ def cost(cfg: ArchConfig) -> Cost:
 
 
 def block_peak_from_kernels(b: Block, h: int) -> int:
-    """Peak live elements of a block by walking its kernels (the reference for `_block_cost`)."""
+    """Peak live elements of a block by walking its kernels (the reference for `block_cost`)."""
     held = b.cin * h * h if b.residual else 0
     peak = b.cin * h * h if b.kind == "skip" else 0
     for i, k in enumerate(block_kernels(b, h)):

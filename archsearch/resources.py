@@ -1,4 +1,4 @@
-"""Find named spaces and hardware profiles: the working directory's folders first, then the repository
+"""Find named spaces, hardware profiles and accuracy estimators: the working directory's folders first, then the repository
 checkout this package runs from, then the copies installed with the package (so `pip install .` works
 from any directory)."""
 
@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FOLDERS = ("search_spaces", "hardware_profiles")
+FOLDERS = ("search_spaces", "hardware_profiles", "accuracy_estimators")
+KINDS = {"search_spaces": "space", "hardware_profiles": "hardware profile", "accuracy_estimators": "accuracy estimator"}
 
 
 class UnknownNameError(LookupError):
@@ -39,5 +40,4 @@ def find(folder: str, name: str, suffix: str = ".yaml") -> Path:
         cand = d / f"{name}{suffix}"
         if cand.is_file():
             return cand
-    kind = "space" if folder == "search_spaces" else "hardware profile"
-    raise UnknownNameError(f"unknown {kind} {name!r}; available: {', '.join(available(folder, suffix))}")
+    raise UnknownNameError(f"unknown {KINDS[folder]} {name!r}; available: {', '.join(available(folder, suffix))}")

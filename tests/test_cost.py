@@ -10,7 +10,7 @@ import torch
 from archsearch.arch import feature_sizes
 from archsearch.baselines import MBV2_ALPHAS, all_baselines, get_baseline, mobilenet_v2, rexnet
 from archsearch.cost import (
-    _block_cost,
+    block_cost,
     block_peak_from_kernels,
     cost,
     fvcore_cost,
@@ -111,7 +111,7 @@ def test_closed_form_equals_kernel_formulas(space):
         for b, h in zip(cfg.blocks, feature_sizes(cfg), strict=False):
             ks = block_kernels(b, h)
             ref = (sum(map(kernel_macs, ks)), sum(map(kernel_params, ks)), block_peak_from_kernels(b, h))
-            assert _block_cost(b, h) == ref, b
+            assert block_cost(b, h) == ref, b
         assert sum(m for _, m, _ in kernel_table(cfg)) == cost(cfg).macs
 
 

@@ -1,0 +1,129 @@
+"""The one small interface every accuracy estimator implements, and the registry that finds them.
+
+An estimator maps configs to a predicted accuracy (`unit` "top1": percent, on the scale its file
+states) or to a score that only ranks (`unit` "score": the zero-cost proxies). Learned estimators are
+fitted once and shipped as plain-text files; population estimators (the rank ensemble) are fitted on a
+reference sample of the searched space at the start of a run. Either way `fit`, `predict` and
+`to_dict`/`from_dict` are all a caller needs, so the search takes its score from one place."""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from archsearch.arch import ArchConfig
+from archsearch.cost import Cost
+
+
+class EstimatorError(ValueError):
+    """Bad estimator input: an unknown name, a malformed file, a config that cannot be featurised."""
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """How networks are run for estimators that run them (proxies, ensemble, short training)."""
+
+    data: str | None = None
+    resolution: int | None = None  # None: a quarter of each network's input side, at least 32
+    batch: int = 32
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Per config: the value, its uncertainty (same unit; NaN where the estimator has none), whether it
+    extrapolates (a feature outside the fitted range), how far (`outside`: the share of features outside,
+    0 inside: a constraint value that tells a sampler which way the domain lies) and which features do
+    ('' when inside); `details`,
+    where the estimator has them, the values behind each prediction (e.g. the ensemble's member proxies)."""
+
+    value: np.ndarray
+    uncertainty: np.ndarray
+    extrapolates: np.ndarray
+    why: tuple[str, ...]
+    details: tuple[dict[str, float | None], ...] = ()
+    outside: np.ndarray | None = None
+
+    @property
+    def distance(self) -> np.ndarray:
+        return self.outside if self.outside is not None else self.extrapolates.astype(float)
+
+    @classmethod
+    def inside(cls, values: Sequence[float | None]) -> Prediction:
+        """Values of an estimator without a domain (None = the score failed: NaN)."""
+        v = np.array([np.nan if x is None else x for x in values], float)
+        return cls(v, np.full(len(v), np.nan), np.zeros(len(v), bool), ("",) * len(v))
+
+
+class AccuracyEstimator(ABC):
+    """Higher value = predicted better network."""
+
+    name: str = ""
+    unit: str = "score"  # "top1" (percent) or "score" (ranks only)
+    description: str = ""
+    population: bool = False  # True: `fit(reference configs)` is needed before `predict`
+    inputs: tuple[str, ...] = ()  # per-network values `predict` reports in `details` (proxy names)
+
+    def fit(
+        self,
+        configs: Sequence[ArchConfig],
+        targets: Sequence[float] | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> AccuracyEstimator:
+        """Fit on `configs` (with `targets` and their `sources` for learned estimators); returns self.
+        Estimators that need no fitting accept the call and change nothing."""
+        return self
+
+    @abstractmethod
+    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
+        """Predictions for `configs` (`costs`: their analytic costs, when the caller has them)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], settings: ProxySettings | None = None) -> AccuracyEstimator:
+        return get_estimator(d["name"], settings)
+
+    @property
+    def axis_label(self) -> str:
+        """What the dashboard's y-axis and the tables call this estimator's value."""
+        return f"score ({self.name})"
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """The estimator's own validation figures (from its file), for trust notes; empty if none."""
+        return {}
+
+
+Factory = Callable[[ProxySettings], AccuracyEstimator]
+REGISTRY: dict[str, Factory] = {}
+
+
+def register_estimator(name: str, factory: Factory) -> None:
+    """Add an estimator by name (one line per member); a duplicate name replaces the first, with a warning."""
+    if name in REGISTRY:
+        warnings.warn(f"accuracy estimator {name!r} registered twice; the later one wins", stacklevel=2)
+    REGISTRY[name] = factory
+
+
+def get_estimator(name: str, settings: ProxySettings | None = None) -> AccuracyEstimator:
+    """A registered estimator by name; a one-line error lists the available ones."""
+    _load_members()
+    if name not in REGISTRY:
+        raise EstimatorError(f"unknown accuracy estimator {name!r}; available: {', '.join(list_estimators())}")
+    return REGISTRY[name](settings or ProxySettings())
+
+
+def list_estimators() -> list[str]:
+    _load_members()
+    return sorted(REGISTRY)
+
+
+def _load_members() -> None:
+    from archsearch.accuracy import members  # noqa: F401  (registers on import)

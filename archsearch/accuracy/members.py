@@ -1,0 +1,188 @@
+"""The members of the accuracy-estimator family, registered by name (one line each, at the bottom).
+
+- learned estimators shipped as files in `accuracy_estimators/` (`imagenet`, `cifar10`);
+- every zero-cost proxy, as a per-network score;
+- `ensemble`: the rank ensemble of proxies, a population estimator fitted on a reference sample;
+- `training`: short proxy training's held-out top-1 (slow: for finalists)."""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from archsearch.accuracy.base import (
+    AccuracyEstimator,
+    EstimatorError,
+    Prediction,
+    ProxySettings,
+    register_estimator,
+)
+from archsearch.accuracy.learned import LearnedEstimator
+from archsearch.arch import ArchConfig
+from archsearch.cost import Cost, cost
+from archsearch.resources import available, find
+
+FOLDER = "accuracy_estimators"
+
+
+@lru_cache(maxsize=8)
+def _load_file(path: str) -> LearnedEstimator:
+    return LearnedEstimator.load(path)
+
+
+def load_learned(name_or_path: str) -> LearnedEstimator:
+    """A shipped estimator by name, or any estimator file by path (cached per process)."""
+    return _load_file(str(find(FOLDER, name_or_path, ".json").resolve()))
+
+
+# -- zero-cost proxies: one network at a time, at the run's proxy resolution
+
+COST_PROXIES = {"macs": "macs", "params": "params"}
+
+
+def auto_proxy_resolution(cfg: ArchConfig) -> int:
+    """A quarter of the network's input side (multiple of 8, at least 32): small enough to be cheap, and
+    resolution still reaches the proxies (224 -> 56, 160 -> 40, 128 -> 32; NAS-Bench-Macro stays at 32)."""
+    return max(32, round(cfg.resolution / 32) * 8)
+
+
+@lru_cache(maxsize=4)
+def _dataset(spec: str | None) -> Any:
+    from archsearch.proxies import load_dataset
+
+    return load_dataset(spec)
+
+
+def proxy_values(cfg: ArchConfig, names: Sequence[str], settings: ProxySettings) -> dict[str, float | None]:
+    """Zero-cost proxies of `cfg` (None where one failed). Proxies that count the network (`macs`,
+    `params`) are taken from the network as searched, at its own resolution, not from its proxy-sized copy,
+    so that resolution still reaches the score."""
+    from archsearch.proxies import score_config
+    from archsearch.proxies.scoring import min_resolution
+
+    res = max(settings.resolution or auto_proxy_resolution(cfg), min_resolution(cfg))
+    scores = score_config(cfg, list(names), _dataset(settings.data), res, settings.batch, settings.seed)
+    c = cost(cfg)
+    for name, attr in COST_PROXIES.items():
+        if name in scores:
+            scores[name] = float(getattr(c, attr))
+    return scores
+
+
+class ProxyEstimator(AccuracyEstimator):
+    """One zero-cost proxy as an estimator: a score that ranks, no domain, no uncertainty."""
+
+    def __init__(self, proxy: str, settings: ProxySettings):
+        from archsearch.proxies import get_proxy
+
+        self.name, self.settings, self.inputs = proxy, settings, (proxy,)
+        self.description = get_proxy(proxy).description
+
+    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
+        rows = [proxy_values(c, [self.name], self.settings) for c in configs]
+        pred = Prediction.inside([r[self.name] for r in rows])
+        return Prediction(pred.value, pred.uncertainty, pred.extrapolates, pred.why, tuple(rows))
+
+
+class RankEnsembleEstimator(AccuracyEstimator):
+    """The rank ensemble as a per-network score: the mean over members of the network's percentile
+    (mid-rank) among a fixed reference sample of the space. `fit(reference configs)` measures the sample;
+    afterwards every trial and baseline of a run is scored on the same, stationary scale."""
+
+    name = "ensemble"
+    population = True
+
+    def __init__(self, settings: ProxySettings, members: Sequence[str] | None = None):
+        from archsearch.proxies.ensemble import DEFAULT_MEMBERS, RankEnsemble
+
+        self.settings = settings
+        self.members = self.inputs = tuple(members or DEFAULT_MEMBERS)
+        self.description = RankEnsemble.description
+        self.reference: dict[str, list[float]] = {}
+
+    def fit(self, configs: Sequence[ArchConfig], targets: Sequence[float] | None = None,
+            sources: Sequence[str] | None = None) -> RankEnsembleEstimator:  # fmt: skip
+        rows = [proxy_values(c, self.members, self.settings) for c in configs]
+        return self.fit_values(rows)
+
+    def fit_values(self, rows: Sequence[dict[str, float | None]]) -> RankEnsembleEstimator:
+        """Fit on member values already measured (e.g. by workers of the run's executor)."""
+        self.reference = {m: sorted(r[m] for r in rows if r.get(m) is not None) for m in self.members}
+        return self
+
+    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
+        if not self.reference:
+            raise EstimatorError("ensemble: fit it on a reference sample of the space first")
+        rows = [proxy_values(c, self.members, self.settings) for c in configs]
+        pred = Prediction.inside([self.percentile(r) for r in rows])
+        return Prediction(pred.value, pred.uncertainty, pred.extrapolates, pred.why, tuple(rows))
+
+    def percentile(self, values: dict[str, float | None]) -> float | None:
+        out = []
+        for member, ref in self.reference.items():
+            v = values.get(member)
+            if v is None or not ref:
+                return None
+            out.append((bisect.bisect_left(ref, v) + bisect.bisect_right(ref, v)) / (2 * len(ref)))
+        return sum(out) / len(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "members": list(self.members), "reference": self.reference}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], settings: ProxySettings | None = None) -> RankEnsembleEstimator:
+        est = cls(settings or ProxySettings(), d.get("members"))
+        est.reference = {m: [float(v) for v in vals] for m, vals in d.get("reference", {}).items()}
+        return est
+
+
+class TrainingEstimator(AccuracyEstimator):
+    """Short proxy training (quarter-width stand-in, 60 s by default): held-out top-1 on the run's data."""
+
+    name = "training"
+    unit = "top1"
+    description = "held-out top-1 after short proxy training of a narrow stand-in (slow: finalists)"
+
+    def __init__(self, settings: ProxySettings, seconds: float = 60.0, width: float = 0.25):
+        self.settings, self.seconds, self.width = settings, seconds, width
+
+    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
+        from archsearch.proxies import train_config
+
+        tops = [
+            train_config(c, _dataset(self.settings.data), seconds=self.seconds, seed=self.settings.seed,
+                         progress=False, width=self.width).top1
+            for c in configs
+        ]  # fmt: skip
+        return Prediction.inside(tops)
+
+    @property
+    def axis_label(self) -> str:
+        return "short-training top-1 (%)"
+
+
+def estimator_from_state(state: str, settings: ProxySettings) -> AccuracyEstimator:
+    """An estimator rebuilt from its `to_dict` JSON (what a run stores and sends to its workers)."""
+    from archsearch.accuracy.base import get_estimator
+
+    d = json.loads(state)
+    est = get_estimator(d.get("name", ""), settings)
+    return type(est).from_dict(d, settings) if est.population else est
+
+
+def _register() -> None:
+    from archsearch.proxies import list_proxies
+
+    for name in available(FOLDER, ".json"):
+        register_estimator(name, lambda _s, n=name: load_learned(n))
+    for proxy in list_proxies():
+        if proxy != "ensemble":
+            register_estimator(proxy, lambda s, p=proxy: ProxyEstimator(p, s))
+    register_estimator("ensemble", RankEnsembleEstimator)
+    register_estimator("training", TrainingEstimator)
+
+
+_register()
