@@ -13,6 +13,7 @@ from typing import Any
 from archsearch.cli import add_format
 from archsearch.output import render
 from archsearch.search.engine import SAMPLERS, RunOptions, RunResult, execute, resume, start
+from archsearch.search.compare import verdict
 from archsearch.search.evaluate import OBJECTIVES
 from archsearch.search.executors import EXECUTORS
 
@@ -42,7 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--sampler", default=D.sampler, help=f"Optuna sampler: {', '.join(SAMPLERS)} (default {D.sampler})"
     )
     p.add_argument(
-        "--proxy", default=D.proxy, help=f"zero-cost proxy that is the score objective (default {D.proxy})"
+        "--score",
+        default=D.score,
+        help=f"accuracy estimator behind the score objective: imagenet (predicted ImageNet top-1), cifar10, "
+        f"ensemble or any proxy; see `archsearch estimators list` (default {D.score})",
+    )
+    p.add_argument(
+        "--allow-extrapolation",
+        action="store_true",
+        help="also accept candidates outside the estimator's fitted ranges (default: they are infeasible)",
     )
     p.add_argument(
         "--also",
@@ -50,6 +59,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         help="extra proxies to record (repeatable)",
+    )
+    p.add_argument(
+        "--no-seed-baselines",
+        dest="seed_baselines",
+        action="store_false",
+        help="do not start the search from the baselines the space can express",
     )
     p.add_argument(
         "--finalists",
@@ -144,42 +159,71 @@ def publish(result: RunResult) -> tuple[Path, list[Path]]:
 
 
 TRUST = (
-    "How far to trust trained_top1: it is short proxy training ({budget}) of {what} on {data}. Measured on 50 "
-    "NAS-Bench-Macro networks against their fully trained accuracy (benchmarks/RESULTS.md, 'Short proxy "
-    "training', 2 cores): quarter-width stand-ins trained 500 or 1000 steps (about 51 or 101 s) rank them "
-    "at Kendall 0.58 and 0.68 (seed-to-seed ceiling 0.88, zero-cost ensemble 0.85), while the "
-    "networks themselves trained 16 to 128 steps (12 to 110 s) rank at -0.26 to -0.02: noise, small "
-    "networks first. {advice}"
+    "How far to trust trained_top1: it is short proxy training ({budget}) of {what} on {data}. "
+    "Measured on 50 NAS-Bench-Macro networks against their fully trained accuracy: {curve} {advice}"
 )
 
 
 def trust(opts: RunOptions) -> str:
-    """The printed note on trained_top1, in the run's own terms (budget, width, data)."""
+    """The printed note on trained_top1, in the run's own terms and with the measured curve's figures."""
+    from archsearch.proxies.training import measured_curve
+
     budget = f"{opts.train_steps} steps" if opts.train_steps else f"{opts.train_seconds:g} s per network"
-    if opts.train_width == 1:
-        what = "the networks themselves"
-        advice = "At full width compare finalists and baselines by score and predicted latency."
-    else:
-        what = f"{opts.train_width:g}-width stand-ins"
-        advice = (
-            "On the synthetic set (the default data) it only shows that the networks learn; with --data "
-            "it ranks them."
-            if not opts.data
-            else "It ranks finalists and baselines alike, beside the score and predicted latency."
-        )
-    return TRUST.format(budget=budget, what=what, data=opts.data or "the synthetic set", advice=advice)
+    what = "the networks themselves" if opts.train_width == 1 else f"{opts.train_width:g}-width stand-ins"
+    advice = "It ranks finalists and baselines alike, beside the predicted score and latency."
+    return TRUST.format(budget=budget, what=what, data=opts.data, curve=measured_curve(), advice=advice)
+
+
+def score_note(meta: dict[str, Any]) -> str:
+    """The score's own held-out figures, read from the estimator file via run.json."""
+    figs = meta.get("score_figures") or {}
+    parts = []
+    if "anb_holdout" in figs:
+        a = figs["anb_holdout"]
+        parts.append(f"Kendall {a['kendall']:.2f} (MAE {a['mae']:.2f} pts, proxy-training scale) on {a['n']} "
+                     "held-out Accel-NASBench networks")  # fmt: skip
+    for family, v in (figs.get("leave_one_family_out") or {}).items():
+        parts.append(f"{family} unseen: Kendall {v['kendall']:.2f}, MAE {v['mae']:.1f} pts")
+    if "nbm_other_half" in figs:
+        a = figs["nbm_other_half"]
+        parts.append(f"Kendall {a['kendall']:.2f}, MAE {a['mae']:.2f} pts on {a['n']} held-out NAS-Bench-Macro networks")
+    label = meta.get("score_label", "score")
+    if not parts:
+        return f"Score: {label} (a ranking, no accuracy units)."
+    return f"Score: {label}; its error on data it never saw: " + "; ".join(parts) + "."
 
 
 def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) -> None:
-    rows = [_summary_row(f"trial {r['number']}", r, None) for r in result.finalists]
+    meta = result.run.read_meta()
+    unit = "%" if meta.get("score_unit") == "top1" else ""
+    versus = {c.finalist: c for c in result.comparisons}
+    rows = []
+    for r in result.finalists:
+        c = versus.get(f"trial {r['number']}")
+        rows.append(_summary_row(f"trial {r['number']}", r | ({"baseline": c.baseline, "margin": c.margin} if c else {}), None))
     for b in result.baselines:
-        if str(b.get("finalist", "")).lower() == "true" or fmt != "table":
+        if fmt != "table":
             rows.append(_summary_row(b["name"], b, b.get("published_top1")))
     if fmt != "table":
         print(render(rows, fmt))
         return
     print(render(rows, "table", digits=3))
-    print("\n" + textwrap.fill(trust(RunOptions.recorded(result.run.read_meta()["options"])), 100))
+    if result.comparisons:
+        print("\nFinalists against the best baseline that is no slower on the profile:")
+        for c in result.comparisons:
+            print("  " + c.line(unit))
+        print(verdict(result.comparisons) + ".")
+    for r in result.finalists:
+        if str(r.get("extrapolates")).lower() == "true":
+            print(f"warning: trial {r['number']} extrapolates ({r.get('extrapolation')}): its score is outside "
+                  "the estimator's fitted ranges (--allow-extrapolation was given)")  # fmt: skip
+    print("\n" + textwrap.fill(score_note(meta), 100))
+    opts = RunOptions.recorded(meta["options"])
+    if result.trained:
+        print("\n" + textwrap.fill(trust(opts), 100))
+    elif opts.finalists:
+        print("\nFinalists were not trained: short training needs real images (--data cifar10:PATH, npz:PATH or "
+              "imagefolder:PATH); on the synthetic set it ranks nothing.")  # fmt: skip
     print(f"\nrun directory: {result.run.path}")
     print(f"trials table:  {result.run.trials_csv}")
     print(f"dashboard:     {dashboard}")
@@ -205,6 +249,9 @@ def _summary_row(name: str, r: dict, published: Any) -> dict:
         "params": _num(r.get("params")),
         "latency_ms": _num(r.get("latency_ms")),
         "score": _num(r.get("score")),
+        "extrapolates": str(r.get("extrapolates", "")).lower() == "true",
+        "baseline": r.get("baseline"),
+        "margin": _num(r.get("margin")),
     }
     row.update({k: _num(v) for k, v in r.items() if k.startswith("proxy_") and k != "proxy_ensemble"})
     row.update(trained_top1=_num(r.get("trained_top1")), published_top1=_num(published))

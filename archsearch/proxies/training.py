@@ -193,3 +193,16 @@ def train_budgets(cfg: ArchConfig, data: Dataset | str | None, steps: Sequence[i
         results.append(TrainResult(top1, [(branch.steps, branch.elapsed, top1)], branch.steps, branch.elapsed,
                                    None, branch.cpu))  # fmt: skip
     return results
+
+
+def measured_curve() -> str:
+    """The measured curve (shipped beside the estimators) in one sentence, for trust notes."""
+    import yaml
+
+    from archsearch.resources import find
+
+    c = yaml.safe_load(find("accuracy_estimators", "short_training_curve").read_text())
+    points = ", ".join(f"{p['budget']} (~{p['seconds']:g} s) Kendall {p['kendall']:.2f}" for p in c["points"])
+    return (f"{c['width']:g}-width stand-ins of {c['networks']} networks rank at {points} "
+            f"(MACs alone {c['macs_kendall']:.2f}, seed-to-seed ceiling {c['seed_ceiling_kendall']:.2f}).")  # fmt: skip
+

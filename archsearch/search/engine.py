@@ -24,13 +24,13 @@ from archsearch.baselines import comparison_baselines
 from archsearch.cost import cost
 from archsearch.pareto import pareto_mask, spread_pick
 from archsearch.search.budget import parse_budget, parse_limit
+from archsearch.search.compare import Comparison, compare
 from archsearch.search.evaluate import (
     OBJECTIVES,
     RECORD_KEY,
     EvalContext,
     cheap_task,
     objective_values,
-    score_task,
     train_task,
 )
 from archsearch.search.executors import EXECUTORS, Executor, make_executor
@@ -50,6 +50,9 @@ RECORD_FIELDS = (
     "feasible",
     "violation",
     "score",
+    "score_uncertainty",
+    "extrapolates",
+    "extrapolation",
 )
 
 
@@ -63,7 +66,9 @@ class RunOptions:
     trials: int = 100
     objectives: str = "score,latency"
     sampler: str = "tpe"
-    proxy: str = "ensemble"
+    score: str = "imagenet"
+    allow_extrapolation: bool = False
+    seed_baselines: bool = True
     finalists: int = 2
     data: str | None = None
     seed: int = 0
@@ -85,7 +90,11 @@ class RunOptions:
 
     @classmethod
     def recorded(cls, options: dict[str, Any]) -> RunOptions:
-        """The options a run folder's run.json holds; runs from before `train_width` trained at full width."""
+        """The options a run folder's run.json holds; runs from before `train_width` trained at full width,
+        runs from before `score` named their score `proxy`."""
+        options = dict(options)
+        if "proxy" in options:
+            options["score"] = options.pop("proxy")
         return cls(**{"train_width": 1.0, **options})
 
 
@@ -94,7 +103,8 @@ class RunResult:
     run: RunDir
     finalists: list[dict[str, Any]]
     baselines: list[dict[str, Any]]
-    interrupted: bool = False
+    comparisons: list[Comparison]
+    trained: bool  # False: no --data, so finalists were not trained (training on synthetic images ranks nothing)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -103,7 +113,6 @@ class RunResult:
 
 def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
     from archsearch.hardware import load_profile
-    from archsearch.proxies import list_proxies
 
     space = load_space(opts.space)
     load_profile(opts.hw)
@@ -117,14 +126,16 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
         raise RunError(
             f"invalid --objectives {opts.objectives!r}; choose distinct names from: {', '.join(OBJECTIVES)}"
         )
+    from archsearch.accuracy.base import ProxySettings, get_estimator
+    from archsearch.proxies import list_proxies
+
+    settings = ProxySettings(opts.data, opts.proxy_resolution, opts.proxy_batch, opts.seed)
+    score = get_estimator(opts.score, settings)
     known = list_proxies()
-    unknown = [p for p in [opts.proxy, *opts.extra_proxies] if p not in known]
+    unknown = [p for p in opts.extra_proxies if p not in known]
     if unknown:
         raise RunError(f"unknown proxy {unknown[0]!r}; available: {', '.join(known)}")
-    from archsearch.proxies import get_proxy
-
-    members = getattr(get_proxy(opts.proxy), "members", ())
-    proxies = tuple(dict.fromkeys([opts.proxy, *members, *opts.extra_proxies]))
+    proxies = tuple(dict.fromkeys([*score.inputs, *opts.extra_proxies]))
     if opts.trials < 1 or opts.workers < 1 or opts.finalists < 0:
         raise RunError("--trials and --workers must be >= 1 and --finalists >= 0")
     if not 0 < opts.train_width <= 1:
@@ -140,7 +151,7 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
     ctx = EvalContext(
         space=opts.space,
         hw=opts.hw,
-        proxy=opts.proxy,
+        score=opts.score,
         proxies=proxies,
         data=opts.data,
         seed=opts.seed,
@@ -154,6 +165,7 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
         train_width=opts.train_width,
         train_threads=1 if opts.executor != "local" and opts.workers > 1 else None,
         objectives=objectives,
+        allow_extrapolation=opts.allow_extrapolation,
     )
     if opts.data:
         from archsearch.proxies import load_dataset
@@ -183,6 +195,7 @@ class Search:
         self.study = open_study(run.storage_url(meta["storage"]), run.id, self.directions)
         self.cols = columns(ctx.proxies)
         self.population = max(10, min(50, self.opts.trials // 5))
+        self.seeds = [p for _, p in self.seeded()]
         self.batch = self.executor.workers if self.executor.name != "local" else 1
 
     @staticmethod
@@ -210,6 +223,8 @@ class Search:
         )
         if fixed is not None:
             memory.enqueue_trial(fixed.params)
+        elif k < len(self.seeds):
+            memory.enqueue_trial(self.seeds[k])
         trial = memory.ask()
         self.space.sample(trial)
         return trial
@@ -264,18 +279,26 @@ class Search:
         finally:
             bar.close()
 
-    # -- a population-based main proxy (the rank ensemble) needs a fixed reference sample
-    def prepare_reference(self) -> None:
+    def seeded(self) -> list[tuple[str, dict[str, Any]]]:
+        """The baselines inside the limits that the space reproduces: the first trials of the search."""
+        from archsearch.search.seeding import baseline_params
+
+        if not self.opts.seed_baselines:
+            return []
+        return [(n, p) for n, p in baseline_params(self.space) if self._within_limits(self.space.decode(p))]
+
+    # -- a population estimator (the rank ensemble) is fitted on a fixed reference sample of the space
+    def prepare_score(self) -> None:
         from dataclasses import replace
 
-        from archsearch.proxies import get_proxy
+        from archsearch.accuracy.base import get_estimator
 
-        members = getattr(get_proxy(self.ctx.proxy), "members", None)
-        if not members:
+        est = get_estimator(self.ctx.score, self.ctx.settings)
+        if not est.population:
             return
         path = self.run.path / "reference.json"
         if path.exists():
-            ref = json.loads(path.read_text())
+            state = json.loads(path.read_text())
         else:
             rng, cfgs = random.Random(self.opts.seed), []
             for _ in range(50 * self.opts.reference):
@@ -284,21 +307,16 @@ class Search:
                     cfgs.append(cfg)
                 if len(cfgs) == self.opts.reference:
                     break
-            ctx = replace(self.ctx, extra={"members": list(members)})
-            outcomes = self.executor.map(score_task, [(ctx, c.to_json()) for c in cfgs])
-            rows = [o.value for o in outcomes if o.ok]
-            ref = {
-                "members": list(members),
-                "configs": [c.id for c, o in zip(cfgs, outcomes, strict=True) if o.ok],
-                "values": {m: sorted(r[m] for r in rows if r.get(m) is not None) for m in members},
-            }
+            state = est.fit(cfgs).to_dict() | {"configs": [c.id for c in cfgs]}
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(ref, indent=1))
+            tmp.write_text(json.dumps(state, indent=1))
             tmp.replace(path)
-        self.ctx = replace(self.ctx, extra={"reference": ref["values"]})
+        self.ctx = replace(self.ctx, score_state=json.dumps(state))
 
     # -- the finalist stage
-    def finalist_trials(self) -> list[FrozenTrial]:
+    def finalist_trials(self, baselines: list[dict[str, Any]]) -> list[FrozenTrial]:
+        """Up to K trials of the Pareto front spread along latency, taken from the front points that beat
+        every no-slower baseline by the win margin when there are any (what a user came for)."""
         done = [
             t
             for t in self.study.get_trials(deepcopy=False)
@@ -306,7 +324,12 @@ class Search:
         ]
         if not done or self.opts.finalists == 0:
             return []
-        return [done[i] for i in self._finalists([record(t) for t in done])]
+        recs = [record(t) | {"name": f"trial {t.number}"} for t in done]
+        front = [i for i, on in enumerate(self._front(recs)) if on]
+        wins = [i for i, c in zip(front, compare([recs[i] for i in front], baselines), strict=True) if c.wins]
+        pool = wins or front
+        key = RECORD_KEY[next((o for o in self.ctx.objectives if o != "score"), "score")]
+        return [done[pool[j]] for j in spread_pick([recs[i][key] for i in pool], self.opts.finalists)]
 
     def _front(self, recs: list[dict[str, Any]]) -> list[bool]:
         """Which records (feasible, scored) are on the Pareto front of the run's objectives."""
@@ -324,8 +347,14 @@ class Search:
         in the study's user attributes): trained_top1, train_curve, seconds_train, or failed."""
         return self.study.user_attrs.get(f"train/{number}", {})
 
-    def train_finalists(self) -> list[FrozenTrial]:
-        finalists = self.finalist_trials()
+    @property
+    def trains(self) -> bool:
+        """Short training runs only on real images (`--data`): on the synthetic set it ranks nothing."""
+        return bool(self.opts.data) and self.opts.finalists > 0
+
+    def train_finalists(self, finalists: list[FrozenTrial]) -> None:
+        if not self.trains:
+            return
         todo = [t for t in finalists if not self.training(t.number)]
         ctx = self._train_ctx()
         outcomes = self.executor.map(train_task, [(ctx, record(t)["config_json"]) for t in todo])
@@ -333,7 +362,6 @@ class Search:
             keep = ("trained_top1", "train_curve", "seconds_train")
             result = {k: out.value[k] for k in keep} if out.ok else {"failed": out.error}
             self.study.set_user_attr(f"train/{t.number}", result)
-        return finalists
 
     def _train_ctx(self) -> EvalContext:
         from dataclasses import replace
@@ -345,8 +373,11 @@ class Search:
         done = _read_csv(self.run.baselines_csv)
         if done and all(r.get("stage") == "done" for r in done):
             return done
+        from dataclasses import replace
+
         cands = [b for b in comparison_baselines() if self._within_limits(b.config)]
-        outcomes = self.executor.map(cheap_task, [(self.ctx, b.config.to_json()) for b in cands])
+        ctx = replace(self.ctx, allow_extrapolation=True)  # a baseline is compared whatever its domain
+        outcomes = self.executor.map(cheap_task, [(ctx, b.config.to_json()) for b in cands])
         rows = []
         for b, out in zip(cands, outcomes, strict=True):
             row = {
@@ -358,7 +389,7 @@ class Search:
             row.update(out.value if out.ok else {"fail_reason": out.error, "config_id": b.config.id})
             rows.append(row)
         ok = [r for r in rows if r["state"] == "COMPLETE" and r.get("feasible")]
-        if ok and self.opts.finalists:
+        if ok and self.trains:
             chosen = [ok[i] for i in self._finalists(ok)]
             trained = self.executor.map(train_task, [(self._train_ctx(), r["config_json"]) for r in chosen])
             for r, out in zip(chosen, trained, strict=True):
@@ -378,8 +409,10 @@ class Search:
             self.ctx.params_limit and c.params > self.ctx.params_limit
         )
 
-    def write_table(self, finalists: list[FrozenTrial]) -> None:
-        """Rebuild trials.csv from the storage, with finalist and Pareto flags."""
+    def write_table(self, finalists: list[FrozenTrial], comparisons: list[Comparison]) -> None:
+        """Rebuild trials.csv from the storage, with finalist and Pareto flags and each finalist's best
+        no-slower baseline and margin."""
+        versus = {c.finalist: c for c in comparisons}
         trials = [t for t in self.study.get_trials(deepcopy=False)]
         done = [t for t in trials if t.state == TrialState.COMPLETE and record(t).get("feasible")]
         front: set[int] = set()
@@ -390,10 +423,10 @@ class Search:
         rows = []
         for t in trials:
             r = self.row(t)
-            r.update(
-                pareto=t.number in front,
-                finalist=t.number in fin,
-            )
+            r.update(pareto=t.number in front, finalist=t.number in fin)
+            if f"trial {t.number}" in versus:
+                c = versus[f"trial {t.number}"]
+                r.update(baseline=c.baseline, margin=None if c.margin is None else round(c.margin, 4))
             trained = self.training(t.number)
             r["trained_top1"], r["seconds_train"] = trained.get("trained_top1"), trained.get("seconds_train")
             if trained.get("failed"):
@@ -428,6 +461,15 @@ def _versions() -> dict[str, str]:
     }
 
 
+def score_meta(ctx: EvalContext) -> dict[str, Any]:
+    """What a run records of its score: the estimator, its axis label and unit, and its own validation
+    figures (read from its file), so reports and notes never restate figures."""
+    from archsearch.accuracy.base import get_estimator
+
+    est = get_estimator(ctx.score, ctx.settings)
+    return {"score": est.name, "score_label": est.axis_label, "score_unit": est.unit, "score_figures": est.figures}
+
+
 def start(opts: RunOptions, argv: list[str] | None = None) -> Search:
     """A new run (validated, directory and run.json written) ready to search."""
     space, ctx = validate(opts)
@@ -450,6 +492,7 @@ def start(opts: RunOptions, argv: list[str] | None = None) -> Search:
         "params_limit": ctx.params_limit,
         "objectives": list(ctx.objectives),
         "proxies": list(ctx.proxies),
+        **score_meta(ctx),
         "storage": opts.storage,  # None: study.db in the run folder
         "options": asdict(opts),
         "versions": _versions(),
@@ -478,14 +521,17 @@ def resume(ref: str, out: str = "runs", workers: int | None = None) -> Search:
 def execute(search: Search, progress: bool = True) -> RunResult:
     """Run (or finish) every stage of a search."""
     with search.executor, interruptible():
-        search.prepare_reference()
+        search.prepare_score()
         search.search(progress)
         checkpoint()
-        finalists = search.train_finalists()
-        checkpoint()
-        search.write_table(finalists)
         baselines = search.score_baselines() if search.opts.baselines else []
-    rows = [
-        search.row(t) | {"trained_top1": search.training(t.number).get("trained_top1")} for t in finalists
-    ]
-    return RunResult(search.run, rows, baselines)
+        finalists = search.finalist_trials(baselines)
+        search.train_finalists(finalists)
+        checkpoint()
+        rows = [
+            search.row(t) | {"name": f"trial {t.number}", "trained_top1": search.training(t.number).get("trained_top1")}
+            for t in finalists
+        ]
+        comparisons = compare(rows, baselines)
+        search.write_table(finalists, comparisons)
+    return RunResult(search.run, rows, baselines, comparisons, search.trains)

@@ -6,14 +6,15 @@ torch module is built), then zero-cost proxies for feasible configs. Finalist st
 
 from __future__ import annotations
 
-import bisect
+import math
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from archsearch.accuracy.base import AccuracyEstimator, ProxySettings
 from archsearch.arch import ArchConfig
-from archsearch.cost import cost
+from archsearch.cost import Cost, cost
 
 # objective name -> (direction, how to read it from a record)
 OBJECTIVES = {
@@ -37,23 +38,28 @@ INFEASIBLE_SCORE = -1e12  # told to Optuna for configs that fail a limit (they a
 class EvalContext:
     space: str
     hw: str
-    proxy: str
-    proxies: tuple[str, ...]
+    score: str  # the accuracy estimator behind the score objective
+    proxies: tuple[str, ...]  # per-network proxy values recorded beside the score
     data: str | None
     seed: int
     proxy_resolution: int | None = None
-    proxy_batch: int = 64
+    proxy_batch: int = 32
     budget_macs: int | None = None
     latency_ms: float | None = None
     params_limit: int | None = None
     train_seconds: float = 60.0
     train_steps: int | None = None
-    train_width: float = 1.0
+    train_width: float = 0.25
     train_threads: int | None = None
     train_resolution: int = 32
     objectives: tuple[str, ...] = ("score", "latency")
     weights_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    allow_extrapolation: bool = False
+    score_state: str = field(default="", compare=False, hash=False)  # a fitted population estimator (JSON)
+
+    @property
+    def settings(self) -> ProxySettings:
+        return ProxySettings(self.data, self.proxy_resolution, self.proxy_batch, self.seed)
 
 
 @lru_cache(maxsize=8)
@@ -70,6 +76,19 @@ def _dataset(spec: str | None) -> Any:
     return load_dataset(spec)
 
 
+@lru_cache(maxsize=4)
+def _estimator(name: str, settings: ProxySettings, state: str) -> AccuracyEstimator:
+    from archsearch.accuracy.base import get_estimator
+    from archsearch.accuracy.members import estimator_from_state
+
+    return estimator_from_state(state, settings) if state else get_estimator(name, settings)
+
+
+def estimator(ctx: EvalContext) -> AccuracyEstimator:
+    """The run's score estimator, built once per process (workers rebuild it from the context)."""
+    return _estimator(ctx.score, ctx.settings, ctx.score_state)
+
+
 def violations(ctx: EvalContext, rec: dict[str, Any]) -> dict[str, float]:
     """Optuna constraint values (<= 0 is feasible), relative to each limit so they are comparable."""
     out = {}
@@ -82,9 +101,8 @@ def violations(ctx: EvalContext, rec: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def screen(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
-    """Cost, latency and feasibility: no torch module is built."""
-    c = cost(cfg)
+def screen(ctx: EvalContext, cfg: ArchConfig, c: Cost) -> dict[str, Any]:
+    """Cost, latency and feasibility against the limits: no torch module is built."""
     rec: dict[str, Any] = {
         "config_id": cfg.id,
         "config_json": cfg.to_json(),
@@ -93,75 +111,39 @@ def screen(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
         "peak_bytes": c.peak_bytes,
         "latency_ms": float(_profile(ctx.hw).predict(cfg)),
     }
-    rec["constraints"] = violations(ctx, rec)
-    rec["violation"] = max([0.0, *rec["constraints"].values()])
-    rec["feasible"] = rec["violation"] == 0.0
+    rec["constraints"] = {**violations(ctx, rec), "domain": 0.0}
     return rec
-
-
-# Proxies that count the network rather than run it: taken from the network as searched (its own
-# resolution and classes), not from the proxy-sized copy, so that resolution still matters to the score.
-COST_PROXIES = {"macs": "macs", "params": "params"}
-
-
-def auto_proxy_resolution(cfg: ArchConfig) -> int:
-    """A quarter of the network's input side (multiple of 8, at least 32): small enough to be cheap, and
-    resolution still reaches the proxies (224 -> 56, 160 -> 40, 128 -> 32; NAS-Bench-Macro stays at 32)."""
-    return max(32, round(cfg.resolution / 32) * 8)
-
-
-def proxy_scores(ctx: EvalContext, cfg: ArchConfig, names: list[str]) -> dict[str, float | None]:
-    """Zero-cost proxies of `cfg` at the run's proxy resolution (raised to the network's minimum)."""
-    from archsearch.proxies import score_config
-    from archsearch.proxies.scoring import min_resolution
-
-    res = max(ctx.proxy_resolution or auto_proxy_resolution(cfg), min_resolution(cfg))
-    scores = score_config(
-        cfg, names, _dataset(ctx.data), resolution=res, batch=ctx.proxy_batch, seed=ctx.seed
-    )
-    c = cost(cfg)
-    for name, attr in COST_PROXIES.items():
-        if name in scores:
-            scores[name] = float(getattr(c, attr))
-    return scores
 
 
 def evaluate_cheap(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
-    """The cheap stage of one trial: screen, then zero-cost proxies if feasible."""
+    """The cheap stage of one trial: screen; within the limits, the score (and its domain: by default a
+    config outside the estimator's fitted ranges is infeasible, like one over budget) and extra proxies."""
     t0 = time.perf_counter()
-    rec = screen(ctx, cfg)
+    c = cost(cfg)
+    rec = screen(ctx, cfg, c)
     rec["score"] = None
-    if rec["feasible"]:
-        scores = proxy_scores(ctx, cfg, list(ctx.proxies))
-        rec.update({f"proxy_{k}": v for k, v in scores.items()})
-        reference = ctx.extra.get("reference")
-        if reference:
-            scores[ctx.proxy] = percentile_score(scores, reference)
-            rec[f"proxy_{ctx.proxy}"] = scores[ctx.proxy]
-        if scores.get(ctx.proxy) is None:
-            raise ValueError(f"proxy {ctx.proxy} failed (non-finite score)")
-        rec["score"] = float(scores[ctx.proxy])
+    if max(rec["constraints"].values()) == 0.0:
+        pred = estimator(ctx).predict([cfg], [c])
+        score = pred.value[0]
+        rec["score"] = None if math.isnan(score) else float(score)
+        rec["score_uncertainty"] = None if math.isnan(pred.uncertainty[0]) else float(pred.uncertainty[0])
+        rec["extrapolates"] = bool(pred.extrapolates[0])
+        rec["extrapolation"] = pred.why[0]
+        if rec["extrapolates"] and not ctx.allow_extrapolation:
+            rec["constraints"]["domain"] = float(pred.distance[0])
+        values = dict(pred.details[0]) if pred.details else {}
+        extra = [p for p in ctx.proxies if p not in values]
+        if extra and rec["score"] is not None:
+            from archsearch.accuracy.members import proxy_values
+
+            values.update(proxy_values(cfg, extra, ctx.settings))
+        rec.update({f"proxy_{k}": v for k, v in values.items()})
+        if rec["score"] is None:
+            raise ValueError(f"score {ctx.score} failed (non-finite value)")
+    rec["violation"] = max([0.0, *rec["constraints"].values()])
+    rec["feasible"] = rec["violation"] == 0.0
     rec["seconds_cheap"] = round(time.perf_counter() - t0, 4)
     return rec
-
-
-def percentile_score(scores: dict[str, float | None], reference: dict[str, list[float]]) -> float | None:
-    """A population-based proxy (the rank ensemble) as a per-network score: the mean over its members of
-    the network's percentile (mid-rank) among a fixed reference sample of the space. Stationary, so
-    every trial and every baseline of a run is scored on the same scale."""
-    out = []
-    for member, ref in reference.items():
-        v = scores.get(member)
-        if v is None or not ref:
-            return None
-        out.append((bisect.bisect_left(ref, v) + bisect.bisect_right(ref, v)) / (2 * len(ref)))
-    return sum(out) / len(out)
-
-
-def score_task(args: tuple[EvalContext, str]) -> dict[str, float | None]:
-    """Member scores of one reference network (no screening: the reference spans the space)."""
-    ctx, cfg_json = args
-    return proxy_scores(ctx, ArchConfig.from_json(cfg_json), list(ctx.extra["members"]))
 
 
 def objective_values(ctx: EvalContext, rec: dict[str, Any]) -> list[float]:

@@ -25,13 +25,13 @@ TRIALS_CSV = "trials.csv"
 BASELINES_CSV = "baselines.csv"
 STUDY_DB = "study.db"
 
-# Columns of trials.csv / baselines.csv, in order; proxy columns (`proxy_<name>`) follow `score`.
+# Columns of trials.csv / baselines.csv, in order; proxy columns (`proxy_<name>`) follow the score's.
 BASE_COLUMNS = [
     "number", "state", "name", "config_id", "macs", "params", "peak_bytes", "latency_ms", "feasible",
-    "violation", "score",
+    "violation", "score", "score_uncertainty", "extrapolates", "extrapolation",
 ]  # fmt: skip
 TAIL_COLUMNS = [
-    "trained_top1", "finalist", "pareto", "fail_reason", "seconds_cheap", "seconds_train", "params_json", "config_json",
+    "trained_top1", "finalist", "baseline", "margin", "pareto", "fail_reason", "seconds_cheap", "seconds_train", "params_json", "config_json",
 ]  # fmt: skip
 
 
