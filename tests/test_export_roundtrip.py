@@ -19,7 +19,7 @@ from archsearch.export.pyfile import python_source
 from archsearch.models import build_model
 from archsearch.spaces import list_spaces, load_space
 
-SPACES = ("mbv2", "rexnet", "mbv1", "nasbench-macro", "ofa", "fbnet")
+SPACES = ("mbv2", "rexnet", "mbv1", "nasbench-macro", "ofa", "fbnet", "anb")
 PER_SPACE = 50
 
 

@@ -21,7 +21,9 @@ def test_shipped_profiles_load_and_predict_every_space():
     import random
 
     rng = random.Random(0)
-    cfgs = [load_space(s).random(rng) for s in ("mbv2", "rexnet", "mbv1", "ofa", "fbnet", "nasbench-macro")]
+    cfgs = [
+        load_space(s).random(rng) for s in ("mbv2", "rexnet", "mbv1", "ofa", "fbnet", "nasbench-macro", "anb")
+    ]
     for name in SHIPPED:
         p = load_profile(name)
         assert p.name == name and p.device

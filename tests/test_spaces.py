@@ -10,7 +10,7 @@ from archsearch.arch import ArchConfig
 from archsearch.models import build_model
 from archsearch.spaces import list_spaces, load_space, nasbench_macro_config
 
-EXPECTED = {"mbv2", "mbv1", "rexnet", "nasbench-macro", "ofa", "fbnet"}
+EXPECTED = {"mbv2", "mbv1", "rexnet", "nasbench-macro", "ofa", "fbnet", "anb"}
 
 
 def test_all_spaces_load():
@@ -132,7 +132,7 @@ def test_bad_space_files(tmp_path, cli, text, expect):
 @pytest.mark.parametrize(
     "args, expect",
     [
-        (["spaces", "show", "nope"], "unknown space 'nope'; available: fbnet, mbv1, mbv2"),
+        (["spaces", "show", "nope"], "unknown space 'nope'; available: anb, fbnet, mbv1, mbv2"),
         (["baselines", "--family", "vgg"], "invalid choice"),
     ],
 )
