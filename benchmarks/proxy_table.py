@@ -1,9 +1,14 @@
-"""Every zero-cost proxy over the distinct NAS-Bench-Macro networks: scores written row by row to a CSV
-(resumable: networks already in the file are skipped), then the agreement table and the ensemble
-selection (members chosen on one half of the networks, reported on the other half).
+"""Every zero-cost proxy over a benchmark's networks: scores written row by row to a CSV (resumable: networks
+already in the file are skipped), then the agreement table and the ensemble selection (members chosen on one
+half of the networks, reported on the other half).
 
-    python benchmarks/proxy_table.py score --out runs/proxy_table.csv [--sample N] [--batch 32]
-    python benchmarks/proxy_table.py summary --csv runs/proxy_table.csv
+Benchmarks: `nasbench-macro` (the 3969 distinct networks, CIFAR-10 `mean_acc`, proxies at 32 px) and
+`accel-nasbench` (the calibration rows of the shared file, ImageNet `val_top1`; proxies at the resolution
+`archsearch run` uses, a quarter of the network's side: 56 px for these 224 px networks; `macs` and
+`params` counted on the network as searched, at 224 px, as a run counts them).
+
+    python benchmarks/proxy_table.py score --out runs/proxy_table.csv [--bench B] [--sample N] [--batch 32]
+    python benchmarks/proxy_table.py summary --csv runs/proxy_table.csv [--bench B]
 """
 
 from __future__ import annotations
@@ -12,70 +17,123 @@ import argparse
 import csv
 import random
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from archsearch.arch import ArchConfig
+from archsearch.cost import cost
 from archsearch.output import render
 from archsearch.proxies import list_proxies, load_dataset
-from archsearch.proxies.ensemble import RankEnsemble, select_members, split_halves
+from archsearch.proxies.ensemble import DEFAULT_MEMBERS, RankEnsemble, select_members, split_halves
 from archsearch.proxies.evaluation import agreement, nasbench_macro_truth, sample_keys, score_networks
+from archsearch.spaces import nasbench_macro_config
 
 CIFAR = "cifar10:" + str(
     Path(__file__).resolve().parents[2] / "shared/data/cifar10/cifar10_subset_10k_2k.npz"
 )
+BENCHES = ("nasbench-macro", "accel-nasbench")
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A benchmark's networks: the CSV column naming one, its trained accuracy, its config, the proxy side."""
+
+    key: str
+    truth: dict[str, float]
+    config: Callable[[str], ArchConfig]
+    resolution: int
+
+
+def open_bench(name: str, resolution: int | None = None) -> Bench:
+    if name == "nasbench-macro":
+        return Bench("key", nasbench_macro_truth(), nasbench_macro_config, resolution or 32)
+    from archsearch.accuracy.anb import load_anb
+    from archsearch.accuracy.members import auto_proxy_resolution
+
+    rows = {r.arch_id: r for r in load_anb(split="calibration")}
+    sides = {auto_proxy_resolution(r.config()) for r in rows.values()}  # one side: every network is 224 px
+    return Bench("arch_id", {k: r.val_top1 for k, r in rows.items()}, lambda k: rows[k].config(),
+                 resolution or sides.pop())  # fmt: skip
 
 
 def score(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
+    bench = open_bench(args.bench, args.resolution)
     names = [n for n in list_proxies() if n != "ensemble"]
-    keys = sample_keys(list(nasbench_macro_truth()), args.sample, args.seed)
+    keys = sample_keys(list(bench.truth), args.sample, args.seed)
     out = Path(args.out)
     done = set()
     if out.exists():
         with out.open() as f:
-            done = {r["key"] for r in csv.DictReader(f)}
+            done = {r[bench.key] for r in csv.DictReader(f)}
     # A seeded random order: if the run is cut short, the networks done so far are a uniform sample.
     todo = [k for k in keys if k not in done]
     random.Random(args.seed).shuffle(todo)
-    print(f"{len(done)} networks already scored, {len(todo)} to go", file=sys.stderr, flush=True)
+    print(f"{len(done)} networks already scored, {len(todo)} to go at {bench.resolution} px",
+          file=sys.stderr, flush=True)  # fmt: skip
     new = not out.exists()
+    timed = args.bench != "nasbench-macro"  # per-proxy seconds (the NAS-Bench-Macro file predates them)
     with out.open("a", newline="") as f:
-        w = csv.DictWriter(f, ["key", *names, "seconds"])
+        w = csv.DictWriter(f, [bench.key, *names, *(f"s_{n}" for n in names if timed), "seconds"])
         if new:
             w.writeheader()
         data = load_dataset(args.data)
-        for i, row in enumerate(score_networks(todo, names, data, args.resolution, args.batch, args.seed)):
-            w.writerow({k: "" if v is None else v for k, v in row.items()})
+        timings: dict[str, float] = {}
+        before = {}
+        rows = score_networks(
+            todo, names, data, bench.resolution, args.batch, args.seed, timings, bench.config
+        )
+        for i, row in enumerate(rows):
+            key = row.pop("key")
+            c = cost(bench.config(key))  # the network as searched, not its proxy-sized copy
+            row.update(macs=float(c.macs), params=float(c.params))
+            if timed:
+                row.update({f"s_{n}": timings[n] - before.get(n, 0.0) for n in names})
+                before = dict(timings)
+            w.writerow({bench.key: key, **{k: "" if v is None else v for k, v in row.items()}})
             f.flush()
-            if i % 100 == 0:
-                print(f"{i}/{len(todo)} {row['key']} {row['seconds']:.2f}s", file=sys.stderr, flush=True)
+            if i % args.log_every == 0:
+                print(f"{i}/{len(todo)} {key} {row['seconds']:.2f}s", file=sys.stderr, flush=True)
 
 
-def read_rows(path: str) -> list[dict]:
+def read_rows(path: str, key: str) -> list[dict]:
     with open(path) as f:
         return [
-            {k: (v if k == "key" else (float(v) if v != "" else None)) for k, v in r.items()}
+            {k: (v if k == key else (float(v) if v != "" else None)) for k, v in r.items()}
             for r in csv.DictReader(f)
         ]
 
 
+def _line(label: str, scores: list, acc: list[float], seconds: float | None = None) -> dict:
+    a = agreement(scores, acc)
+    row = {"proxy": label, "n": a.n, "failed": a.failed, "kendall": a.kendall, "spearman": a.spearman,
+           "top10_regret": a.top10_regret}  # fmt: skip
+    return row if seconds is None else {**row, "s_per_net": seconds}
+
+
 def summary(args: argparse.Namespace) -> None:
-    rows = read_rows(args.csv)
-    truth = nasbench_macro_truth()
-    names = [c for c in rows[0] if c not in ("key", "seconds")]
-    acc = [truth[r["key"]] for r in rows]
-    table = []
-    for n in names:
-        a = agreement([r[n] for r in rows], acc)
-        table.append({"proxy": n, "n": a.n, "failed": a.failed, "kendall": a.kendall, "spearman": a.spearman,
-                      "top10_regret": a.top10_regret})  # fmt: skip
+    bench = open_bench(args.bench)
+    rows = read_rows(args.csv, bench.key)
+    names = [c for c in rows[0] if c not in (bench.key, "seconds") and not c.startswith("s_")]
+    timed = f"s_{names[0]}" in rows[0]
+    acc = [bench.truth[r[bench.key]] for r in rows]
+
+    def per_net(members: tuple[str, ...] | list[str]) -> float | None:
+        return sum(r[f"s_{m}"] for r in rows for m in members) / len(rows) if timed else None
+
+    table = [_line(n, [r[n] for r in rows], acc, per_net([n])) for n in names]
     sel, rep = split_halves(len(rows), args.seed)
     members, tau_sel = select_members([rows[i] for i in sel], [acc[i] for i in sel], names)
-    ens = RankEnsemble(members)
-    a = agreement(ens.combine([rows[i] for i in rep]), [acc[i] for i in rep])
-    table.append({"proxy": f"ensemble({'+'.join(members)})", "n": a.n, "failed": a.failed, "kendall": a.kendall,
-                  "spearman": a.spearman, "top10_regret": a.top10_regret})  # fmt: skip
+    rep_rows, rep_acc = [rows[i] for i in rep], [acc[i] for i in rep]
+    ensembles = [members] if args.bench == "nasbench-macro" else [members, DEFAULT_MEMBERS]
+    for m in ensembles:
+        table.append(_line(f"ensemble({'+'.join(m)}), reported half", RankEnsemble(m).combine(rep_rows), rep_acc,
+                           per_net(m)))  # fmt: skip
+    if args.bench != "nasbench-macro":  # single proxies on the same half, to compare with the ensembles
+        table += [_line(f"{n}, reported half", [r[n] for r in rep_rows], rep_acc) for n in ("macs", "params")]
     print(render(table, args.format, digits=3))
     sec = sum(r["seconds"] for r in rows) / len(rows)
     print(f"\n{len(rows)} networks; all proxies together: {sec:.3f} s per network (shared passes).")
@@ -96,15 +154,20 @@ def main() -> None:
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("score")
     s.add_argument("--out", required=True)
+    s.add_argument("--bench", choices=BENCHES, default="nasbench-macro")
     s.add_argument("--data", default=CIFAR)
     s.add_argument("--sample", type=int)
     s.add_argument("--batch", type=int, default=32)
-    s.add_argument("--resolution", type=int, default=32)
+    s.add_argument(
+        "--resolution", type=int, help="proxy side (default: 32 / a quarter of the network's side)"
+    )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--threads", type=int, default=2)
+    s.add_argument("--log-every", type=int, default=100)
     s.set_defaults(func=score)
     m = sub.add_parser("summary")
     m.add_argument("--csv", required=True)
+    m.add_argument("--bench", choices=BENCHES, default="nasbench-macro")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--format", default="table")
     m.add_argument(

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from archsearch.arch import ArchConfig
 from archsearch.proxies.datasets import Dataset
 from archsearch.proxies.scoring import adapt, expand, make_batch, score_batch
 from archsearch.shared import shared_file
@@ -37,13 +38,15 @@ def sample_keys(keys: Sequence[str], n: int | None, seed: int = 0) -> list[str]:
 
 
 def score_networks(keys: Sequence[str], proxy_names: list[str], data: Dataset, resolution: int = 32, batch: int = 64,
-                   seed: int = 0, timings: dict[str, float] | None = None) -> Iterator[dict]:  # fmt: skip
+                   seed: int = 0, timings: dict[str, float] | None = None,
+                   config_of: Callable[[str], ArchConfig] = nasbench_macro_config) -> Iterator[dict]:  # fmt: skip
     """One row per network as it is scored: key, each proxy's score, and seconds spent on the network.
-    `timings`, when given, accumulates each proxy's seconds over the networks."""
+    `timings`, when given, accumulates each proxy's seconds over the networks; `config_of` maps a key to
+    its network (default: a NAS-Bench-Macro key)."""
     expand(proxy_names)
     images, labels = make_batch(data, resolution, batch, seed)
     for key in keys:
-        cfg = adapt(nasbench_macro_config(key), data, resolution)
+        cfg = adapt(config_of(key), data, resolution)
         t, per = time.perf_counter(), {}
         row = {"key": key, **score_batch(cfg, proxy_names, images, labels, seed, per)}
         row["seconds"] = time.perf_counter() - t
