@@ -9,6 +9,7 @@ Benchmarks: `nasbench-macro` (the 3969 distinct networks, CIFAR-10 `mean_acc`, p
 
     python benchmarks/proxy_table.py score --out runs/proxy_table.csv [--bench B] [--sample N] [--batch 32]
     python benchmarks/proxy_table.py summary --csv runs/proxy_table.csv [--bench B]
+    python benchmarks/proxy_table.py speed --csv runs/proxy_table.csv [--bench B] [--networks 20]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import csv
 import random
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +151,34 @@ def summary(args: argparse.Namespace) -> None:
         )
 
 
+def speed(args: argparse.Namespace) -> None:
+    """Seconds per network as a run spends them: each proxy alone on a fresh probe (its passes and the
+    network's construction included), each ensemble's members together, on the first N networks of the CSV
+    (a uniform sample: the CSV is in a seeded random order)."""
+    from archsearch.proxies.scoring import adapt, make_batch, score_batch
+
+    torch.set_num_threads(args.threads)
+    bench = open_bench(args.bench, args.resolution)
+    keys = [r[bench.key] for r in read_rows(args.csv, bench.key)][: args.networks]
+    names = [n for n in list_proxies() if n != "ensemble"]
+    data = load_dataset(args.data)
+    images, labels = make_batch(data, bench.resolution, args.batch, args.seed)
+    sets = [[n] for n in names] + [list(m.split("+")) for m in args.ensembles] + [names]
+    total = [0.0] * len(sets)
+    for key in keys:
+        cfg = adapt(bench.config(key), data, bench.resolution)
+        for i, members in enumerate(sets):
+            t = time.perf_counter()
+            score_batch(cfg, members, images, labels, args.seed)
+            total[i] += time.perf_counter() - t
+    rows = [{"proxies": "+".join(m) if len(m) < len(names) else "all ten (passes shared)",
+             "s_per_net": sec / len(keys)} for m, sec in zip(sets, total, strict=True)]  # fmt: skip
+    print(render(rows, args.format, digits=3))
+    print(
+        f"\n{len(keys)} networks at {bench.resolution} px, batch {args.batch}, {torch.get_num_threads()} thread(s)."
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -174,6 +204,18 @@ def main() -> None:
         "--splits", type=int, default=1, help="also repeat the member selection on N-1 other splits"
     )
     m.set_defaults(func=summary)
+    v = sub.add_parser("speed")
+    v.add_argument("--csv", required=True, help="a score CSV: its first N networks are timed")
+    v.add_argument("--bench", choices=BENCHES, default="nasbench-macro")
+    v.add_argument("--networks", type=int, default=20)
+    v.add_argument("--ensembles", nargs="*", default=["+".join(DEFAULT_MEMBERS)], metavar="A+B+C")
+    v.add_argument("--data", default=CIFAR)
+    v.add_argument("--batch", type=int, default=32)
+    v.add_argument("--resolution", type=int)
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--threads", type=int, default=1)
+    v.add_argument("--format", default="table")
+    v.set_defaults(func=speed)
     args = p.parse_args()
     args.func(args)
 
