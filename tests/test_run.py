@@ -28,7 +28,7 @@ FAST = [
     "60M",
     "--hw",
     "pixel",
-    "--proxy",
+    "--score",
     "synflow",
     "--no-progress",
 ]
@@ -50,28 +50,58 @@ def finished(run: Path) -> list[tuple]:
     ]
 
 
+def real_images(tmp_path: Path) -> str:
+    """A small image set the test makes (npz), standing for real data: short training needs --data."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (64, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, 64)
+    np.savez(tmp_path / "images.npz", x_train=x, y_train=y, x_test=x[:16], y_test=y[:16])
+    return f"npz:{tmp_path / 'images.npz'}"
+
+
 def test_card_command_small(cli, tmp_path):
-    """The product card's command (small): every finalist within budget, the run folder complete."""
-    r = cli("run", "--space", "mbv2", "--budget", "300MFLOPs", "--hw", "pixel", "--trials", "6", "--finalists", "2",
-            "--train-steps", "3", "--reference", "6", "--out", str(tmp_path), "--name", "card", "--no-progress",
-            "--format", "json")  # fmt: skip
+    """The product card's command (small): every finalist within budget and inside the estimator's domain,
+    stated against the baselines; the run folder complete; no training without real images."""
+    r = cli("run", "--space", "mbv2", "--budget", "300MFLOPs", "--hw", "pixel", "--trials", "30", "--finalists", "2",
+            "--out", str(tmp_path), "--name", "card", "--no-progress")  # fmt: skip
     assert r.returncode == 0, r.stderr
+    assert "finalists beat every no-slower baseline" in r.stdout and "were not trained" in r.stdout
     run = tmp_path / "card"
-    assert {"run.json", "study.db", "trials.csv", "baselines.csv", "reference.json"} <= {
-        p.name for p in run.iterdir()
-    }
+    assert {"run.json", "study.db", "trials.csv", "baselines.csv"} <= {p.name for p in run.iterdir()}
     meta = json.loads((run / "run.json").read_text())
     assert meta["budget_macs"] == 300_000_000 and meta["space"] == "mbv2" and meta["profile"] == "pixel"
     assert meta["seed"] == 0 and meta["space_digest"] and meta["versions"]["torch"].startswith("2.13")
+    assert meta["score"] == "imagenet" and meta["score_unit"] == "top1" and meta["score_figures"]
     trials = rows(run / "trials.csv")
-    assert len(trials) == 6 and all(t["config_json"] for t in trials if t["state"] == "COMPLETE")
-    summary = json.loads(r.stdout)
-    finalists = [s for s in summary if s["model"].startswith("trial")]
-    assert finalists and all(s["macs"] <= 300_000_000 for s in finalists)
-    assert all(s["trained_top1"] is not None for s in finalists)
+    assert len(trials) == 30 and all(t["config_json"] for t in trials if t["state"] == "COMPLETE")
+    assert {t["extrapolates"] for t in trials if t["score"]} <= {"true", "false"}
+    finalists = [t for t in trials if t["finalist"] == "true"]
+    assert finalists and all(int(t["macs"]) <= 300_000_000 and t["extrapolates"] == "false" for t in finalists)
+    assert all(t["baseline"] and t["margin"] for t in finalists) and not any(t["trained_top1"] for t in finalists)
     base = rows(run / "baselines.csv")
     assert any(b["name"] == "mobilenet_v2-1.0-192" for b in base) and all(int(b["macs"]) <= 3e8 for b in base)
     assert not any(b["name"] == "mobilenet_v2-1.0-224" for b in base)  # 300.8M: just over the budget
+
+
+def test_ensemble_score_is_fitted_on_a_reference_sample(tmp_path):
+    """A population estimator is fitted once on a seeded reference sample, stored and reused on resume."""
+    opts = RunOptions(space="nasbench-macro", budget="200M", hw="pixel", score="ensemble", trials=3, finalists=0,
+                      reference=6, baselines=False, out=str(tmp_path), name="ens")  # fmt: skip
+    result = execute(start(opts, argv=[]), progress=False)
+    ref = json.loads((result.run.path / "reference.json").read_text())
+    assert ref["name"] == "ensemble" and set(ref["reference"]) == set(ref["members"]) and len(ref["configs"]) == 6
+    trials = rows(result.run.trials_csv)
+    scored = [t for t in trials if t["score"]]
+    assert scored and all(0 <= float(t["score"]) <= 1 and t[f"proxy_{ref['members'][0]}"] for t in scored)
+
+
+def test_finalists_train_on_real_images(tmp_path):
+    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", score="synflow", trials=4, finalists=1,
+                      train_steps=2, baselines=False, out=str(tmp_path), name="train", data=real_images(tmp_path))  # fmt: skip
+    result = execute(start(opts, argv=[]), progress=False)
+    assert result.trained and result.finalists[0]["trained_top1"] is not None
 
 
 def test_same_seed_same_trials(cli, tmp_path):
@@ -130,7 +160,7 @@ def test_faults_are_recorded_and_the_search_goes_on(tmp_path, monkeypatch):
         return rec
 
     monkeypatch.setattr(evaluate, "evaluate_cheap", flaky)
-    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", proxy="synflow", trials=8, finalists=0,
+    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", score="synflow", trials=8, finalists=0,
                       baselines=False, out=str(tmp_path), name="faults")  # fmt: skip
     result = execute(start(opts, argv=[]), progress=False)
     trials = rows(result.run.trials_csv)
@@ -187,7 +217,8 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
         (["--sampler", "cmaes"], "unknown sampler 'cmaes'; available: nsga2, tpe, random"),
         (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot use storage"),
         (["--resume", "no-such-run"], "no run 'no-such-run'"),
-        (["--proxy", "nope"], "unknown proxy 'nope'"),
+        (["--score", "nope"], "unknown accuracy estimator 'nope'"),
+        (["--also", "nope"], "unknown proxy 'nope'"),
         (["--train-width", "2"], "--train-width 2 must be in (0, 1]"),
     ],
 )
@@ -199,8 +230,9 @@ def test_bad_input(cli, tmp_path, args, expect):
 
 
 def test_ray_executor_two_workers(tmp_path):
-    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", proxy="synflow", trials=6, finalists=1,
-                      train_steps=2, baselines=False, out=str(tmp_path), name="ray", executor="ray", workers=2)  # fmt: skip
+    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", score="synflow", trials=6, finalists=1,
+                      train_steps=2, baselines=False, out=str(tmp_path), name="ray", executor="ray", workers=2,
+                      data=real_images(tmp_path))  # fmt: skip
     result = execute(start(opts, argv=[]), progress=False)
     trials = rows(result.run.trials_csv)
     assert len(trials) == 6 and all(t["state"] == "COMPLETE" for t in trials)
@@ -209,7 +241,7 @@ def test_ray_executor_two_workers(tmp_path):
 
 def test_postgresql_storage_shared_and_resumable(tmp_path, pg_url):
     name = f"pg-{os.getpid()}-{int(time.time())}"
-    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", proxy="synflow", trials=4, finalists=0,
+    opts = RunOptions(space="nasbench-macro", budget="60M", hw="pixel", score="synflow", trials=4, finalists=0,
                       baselines=False, out=str(tmp_path), name=name, storage=pg_url)  # fmt: skip
     execute(start(opts, argv=[]), progress=False)
     import optuna
