@@ -29,9 +29,9 @@ from archsearch.accuracy.training_data import (
 
 # Published pairs of about equal MACs (REFERENCE.md §6 vs §1), for the ordering check.
 EQUAL_MACS_PAIRS = (
-    ("mnasnet_a1-1.0", "mobilenet_v2-1.0-224"),
-    ("efficientnet_b0", "mobilenet_v2-1.3-224"),
-    ("mobilenet_v3_large-1.0", "mobilenet_v2-0.75-224"),
+    ("MnasNet-A1 1.0", "mobilenet_v2-1.0-224"),
+    ("EfficientNet-B0", "mobilenet_v2-1.3-224"),
+    ("MobileNetV3-Large 1.0", "mobilenet_v2-0.75-224"),
 )
 
 
