@@ -11,6 +11,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from archsearch.accuracy.anb import AnbDataError
+from archsearch.accuracy.base import EstimatorError
 from archsearch.arch import ConfigError
 from archsearch.export import ExportError
 from archsearch.hardware.errors import HARDWARE_ERRORS
@@ -27,6 +29,7 @@ COMMAND_MODULES = [
     "profiles_cmd",
     "calibrate_cmd",
     "proxies_cmd",
+    "estimators_cmd",
     "run_cmd",
     "report_cmd",
     "dashboard_cmd",
@@ -49,6 +52,8 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     DatasetError,
     SharedDataMissing,
     ExportError,
+    EstimatorError,
+    AnbDataError,
     *HARDWARE_ERRORS,
 )
 
