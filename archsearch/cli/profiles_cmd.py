@@ -1,13 +1,19 @@
-"""`archsearch profiles` (list hardware profiles) and `archsearch predict` (latency of configs)."""
+"""`archsearch profiles` (list hardware profiles) and `archsearch predict` (latency and/or predicted
+accuracy of baselines and configs)."""
 
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archsearch.arch import ArchConfig
 from archsearch.cli import UsageError, add_format
 from archsearch.output import render
+
+if TYPE_CHECKING:  # imported lazily at run time: the estimators pull in numpy and LightGBM
+    from archsearch.accuracy.base import AccuracyEstimator
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,12 +22,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_profiles)
 
     p = sub.add_parser(
-        "predict", help="predicted latency (ms) of baselines or config files on a hardware profile"
+        "predict",
+        help="predicted latency (ms) on a hardware profile and/or predicted accuracy of baselines or config files",
+    )
+    p.add_argument("--hw", help="hardware profile name or YAML path (see 'archsearch profiles')")
+    p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator name (see 'archsearch estimators list') "
+                   "or estimator .json file; --hw, --accuracy or both")  # fmt: skip
+    add_config_args(p)
+    p.add_argument(
+        "--data", help="proxies only: synthetic (default), cifar10:PATH, npz:PATH or imagefolder:PATH"
     )
     p.add_argument(
-        "--hw", required=True, help="hardware profile name or YAML path (see 'archsearch profiles')"
+        "--proxy-resolution", type=int, help="proxies only: input side (default: a quarter of the network's)"
     )
-    add_config_args(p)
+    p.add_argument(
+        "--proxy-batch", type=int, default=32, help="proxies only: minibatch size (default %(default)s)"
+    )
     add_format(p)
     p.set_defaults(func=run_predict)
 
@@ -46,9 +62,15 @@ def read_config(path: str) -> ArchConfig:
 
 
 def configs_from_args(args: argparse.Namespace) -> list[ArchConfig]:
+    return [cfg for cfg, _ in published_configs(args)]
+
+
+def published_configs(args: argparse.Namespace) -> list[tuple[ArchConfig, float | None]]:
+    """--baseline then --config networks in order, each with its published top-1 (None for configs)."""
     from archsearch.baselines import get_baseline
 
-    cfgs = [get_baseline(b).config for b in args.baseline] + [read_config(c) for c in args.config]
+    baselines = [get_baseline(b) for b in args.baseline]
+    cfgs = [(b.config, b.top1) for b in baselines] + [(read_config(c), None) for c in args.config]
     if not cfgs:
         raise UsageError("give at least one --baseline NAME or --config FILE.json")
     return cfgs
@@ -96,10 +118,56 @@ def run_predict(args: argparse.Namespace) -> int:
     from archsearch.cost import cost
     from archsearch.hardware import load_profile
 
-    profile = load_profile(args.hw)
+    if not args.hw and not args.accuracy:
+        raise UsageError("give --hw PROFILE, --accuracy NAME or both")
+    profile = load_profile(args.hw) if args.hw else None
+    est = _estimator(args) if args.accuracy else None
+    nets = published_configs(args)
+    costs = [cost(cfg) for cfg, _ in nets]
     rows = []
-    for cfg in configs_from_args(args):
-        rows.append({"name": cfg.name or cfg.id, "resolution": cfg.resolution, "macs": cost(cfg).macs,
-                     "profile": profile.name, "latency_ms": round(profile.predict(cfg), 4)})  # fmt: skip
+    for (cfg, _), c in zip(nets, costs, strict=True):
+        row = {"name": cfg.name or cfg.id, "resolution": cfg.resolution, "macs": c.macs}
+        if profile is not None:
+            row.update(profile=profile.name, latency_ms=round(profile.predict(cfg), 4))
+        rows.append(row)
+    if est is not None:
+        pred = est.predict([cfg for cfg, _ in nets], costs)
+        column = "predicted_top1" if est.unit == "top1" else "score"
+        for i, row in enumerate(rows):
+            row.update({column: _finite(pred.value[i]), "uncertainty": _finite(pred.uncertainty[i]),
+                        "extrapolates": bool(pred.extrapolates[i]), "extrapolation": pred.why[i]})  # fmt: skip
+            if args.baseline:
+                row["published_top1"] = nets[i][1]
     print(render(rows, args.format))
+    if est is not None and args.format == "table":
+        print("\n" + _accuracy_note(est))
     return 0
+
+
+def _estimator(args: argparse.Namespace) -> AccuracyEstimator:
+    from archsearch.accuracy.base import ProxySettings
+    from archsearch.cli.estimators_cmd import open_estimator
+
+    settings = ProxySettings(data=args.data, resolution=args.proxy_resolution, batch=args.proxy_batch)
+    est = open_estimator(args.accuracy, settings)
+    if est.population:
+        raise UsageError(f"{est.name} is a population estimator: it ranks networks against a reference sample of "
+                         "a search space and cannot score a list alone (use it in 'archsearch run' or "
+                         "'archsearch proxies eval')")  # fmt: skip
+    return est
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
+
+
+def _accuracy_note(est: AccuracyEstimator) -> str:
+    """The footer: what the values are, and the estimator's own held-out figures (from its file)."""
+    from archsearch.cli.estimators_cmd import headline
+
+    if est.unit != "top1":
+        return f"score: {est.name} ({est.description}); ranks networks only, not a top-1."
+    what = f"predicted_top1: {est.name}, {getattr(est, 'target', 'top-1 (%)')} +- uncertainty"
+    held = headline(est.figures)
+    return (f"{what}; extrapolates: a feature outside the range it was fitted on (see extrapolation).\n"
+            + (f"held out ({est.name}'s file): {held}" if held else "no held-out figures in its file."))  # fmt: skip
