@@ -46,7 +46,7 @@ def test_train_a_nasbench_key(cli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("proxies", "eval", "--proxies", "nope"), "unknown proxy 'nope'"),
+        (("proxies", "eval", "--proxies", "nope"), "unknown accuracy estimator 'nope'"),
         (("train", "--steps", "2", "--data", "npz:/no/such/file.npz"), "dataset path not found"),
         (("train", "--steps", "2", "--data", "cifar"), "unknown dataset"),
         (("train", "--steps", "2", "--resolution", "16"), "minimum 32"),

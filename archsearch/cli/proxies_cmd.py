@@ -5,33 +5,50 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archsearch.arch import ArchConfig
 from archsearch.cli import UsageError, add_format
 from archsearch.output import render
 
+if TYPE_CHECKING:  # imported lazily at run time
+    from archsearch.accuracy.base import AccuracyEstimator, ProxySettings
+    from archsearch.accuracy.evaluation import Evaluation
+
+BENCHES = ("nasbench-macro", "accel-nasbench")
+BENCH_DEFAULTS = {"nasbench-macro": (32, 64), "accel-nasbench": (None, 32)}  # proxy resolution, batch
 NBM_NOTE = ("kendall/spearman: rank correlation with NAS-Bench-Macro mean_acc over the scored networks; "
             "top10_regret: best accuracy in the sample minus the best among the proxy's top 10 (points); "
             "s_per_net: seconds per network (a pass shared by several proxies is charged to the first).")  # fmt: skip
+ANB_NOTE = ("kendall/spearman: rank correlation with Accel-NASBench val_top1 (ImageNet top-1 under the benchmark's "
+            "short training recipe); top10_regret: best val_top1 in the sample minus the best among the estimator's "
+            "top 10 (points); s_per_net: seconds per network, each estimator scored alone as a run scores it.")  # fmt: skip
+LEARNED_NOTE = ("mae: mean absolute error (points) of a learned estimator on the benchmark's scale. One calibrated "
+                "to the benchmark (imagenet: its 'anb' size term) is scored on that scale; kendall_full_scale is "
+                "the Kendall of its full-training-scale prediction, the one 'predict' and 'run' report. Rows an "
+                "estimator was fitted on are not left out (imagenet: Accel-NASBench calibration rows; cifar10: half "
+                "of NAS-Bench-Macro); its held-out figures: 'archsearch estimators show NAME'.")  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "proxies", help="zero-cost proxies: list them, or evaluate them against NAS-Bench-Macro"
-    )
+    p = sub.add_parser("proxies", help="zero-cost proxies: list them, or evaluate them and other accuracy "
+                       "estimators against NAS-Bench-Macro or Accel-NASBench")  # fmt: skip
     ps = p.add_subparsers(dest="action", required=True, parser_class=type(p))
     ls = ps.add_parser("list", help="the registered proxies")
     add_format(ls)
     ls.set_defaults(func=run_list)
-    ev = ps.add_parser("eval", help="rank correlation of proxies with trained accuracies of a benchmark")
-    ev.add_argument("--bench", choices=["nasbench-macro"], default="nasbench-macro")
-    ev.add_argument(
-        "--proxies", nargs="+", required=True, help="proxy names (space or comma separated), or 'all'"
-    )
-    add_data_args(ev, batch=64)
-    ev.add_argument(
-        "--sample", type=int, help="score a seeded random sample of N distinct networks (default: all 3969)"
-    )
+    ev = ps.add_parser("eval", help="agreement of proxies and other accuracy estimators with a benchmark's "
+                       "trained accuracies")  # fmt: skip
+    ev.add_argument("--bench", choices=BENCHES, default="nasbench-macro",
+                    help="nasbench-macro (CIFAR-10 mean_acc) or accel-nasbench (ImageNet val_top1)")  # fmt: skip
+    ev.add_argument("--csv", metavar="FILE", help="accel-nasbench only: every row of FILE, any CSV in the shared "
+                    "file's format (default: the 822 holdout rows of the shared file)")  # fmt: skip
+    ev.add_argument("--proxies", nargs="+", required=True, metavar="NAME",
+                    help="proxies, 'ensemble' or any accuracy estimator (e.g. imagenet, cifar10, an estimator .json "
+                    "file), space or comma separated; 'all': every proxy and the ensemble")  # fmt: skip
+    add_data_args(ev, batch=None, resolution=None)
+    ev.add_argument("--sample", type=int, help="a seeded random sample of N networks (default: all; proxies take "
+                    "about 1 s per ImageNet-size network)")  # fmt: skip
     add_format(ev)
     ev.set_defaults(func=run_eval)
 
@@ -60,10 +77,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=run_train)
 
 
-def add_data_args(p: argparse.ArgumentParser, batch: int) -> None:
+def add_data_args(p: argparse.ArgumentParser, batch: int | None, resolution: int | None = 32) -> None:
+    """`None` defaults depend on the benchmark (`proxies eval`: see BENCH_DEFAULTS)."""
+    per_bench = "32 on nasbench-macro, a quarter of each network's side on accel-nasbench as in a run"
     p.add_argument("--data", help="synthetic (default), cifar10:PATH, npz:PATH or imagefolder:PATH")
-    p.add_argument("--resolution", type=int, default=32, help="proxy input side (default 32)")
-    p.add_argument("--batch", type=int, default=batch, help="minibatch size (default %(default)s)")
+    p.add_argument("--resolution", type=int, default=resolution,
+                   help=f"proxy input side (default {resolution or per_bench})")  # fmt: skip
+    p.add_argument("--batch", type=int, default=batch,
+                   help=f"minibatch size (default {batch or '64 on nasbench-macro, 32 on accel-nasbench'})")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -76,43 +97,121 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from archsearch.proxies import list_proxies
+
+    names = [n for arg in args.proxies for n in arg.split(",") if n]
+    names = list_proxies() if names == ["all"] else list(dict.fromkeys(names))
+    if args.sample is not None and args.sample < 2:
+        raise UsageError(f"--sample {args.sample} too small; allowed: >= 2")
+    if args.csv and args.bench != "accel-nasbench":
+        raise UsageError("--csv is for --bench accel-nasbench")
+    resolution, batch = (d if v is None else v for v, d in zip((args.resolution, args.batch),
+                                                                BENCH_DEFAULTS[args.bench], strict=True))  # fmt: skip
+    if args.bench == "nasbench-macro":
+        return _eval_nbm(args, names, resolution, batch)
+    return _eval_anb(args, names, resolution, batch)
+
+
+def _estimators(names: list[str], settings: ProxySettings) -> dict[str, AccuracyEstimator]:
+    """Every name opened before any work, so a typo fails at once."""
+    from archsearch.cli.estimators_cmd import open_estimator
+
+    return {n: open_estimator(n, settings) for n in names}
+
+
+def _row(label: str, e: Evaluation, learned: bool) -> dict:
+    """One output row; `mae` and `kendall_full_scale` only when a learned estimator is in the table."""
+    row = {"proxy": label, "n": e.n, "failed": e.failed, "kendall": e.kendall, "spearman": e.spearman,
+           "top10_regret": e.top10_regret}  # fmt: skip
+    if learned:
+        row.update(mae=e.mae, kendall_full_scale=e.kendall_full_scale)
+    return {**row, "s_per_net": e.seconds_per_net}
+
+
+def _label(est: AccuracyEstimator, name: str) -> str:
+    return f"ensemble({'+'.join(est.members)})" if est.population else name
+
+
+def _eval_nbm(args: argparse.Namespace, names: list[str], resolution: int, batch: int) -> int:
+    """Proxies scored together on each network (shared passes) as before; other estimators as a run
+    scores them."""
     import time
 
+    from archsearch.accuracy.base import ProxySettings
+    from archsearch.accuracy.evaluation import Evaluation, evaluate
+    from archsearch.accuracy.learned import LearnedEstimator
     from archsearch.proxies import list_proxies, load_dataset
     from archsearch.proxies.base import get_proxy
     from archsearch.proxies.ensemble import RankEnsemble
     from archsearch.proxies.evaluation import agreement, nasbench_macro_truth, sample_keys, score_networks
     from archsearch.proxies.scoring import expand
+    from archsearch.spaces import nasbench_macro_config
 
-    names = [n for arg in args.proxies for n in arg.split(",") if n]
-    names = [n for n in list_proxies()] if names == ["all"] else list(dict.fromkeys(names))
-    computed = expand(names)
-    if args.sample is not None and args.sample < 2:
-        raise UsageError(f"--sample {args.sample} too small; allowed: >= 2")
+    proxies = [n for n in names if n in list_proxies()]
+    computed = expand(proxies)
+    others = _estimators(
+        [n for n in names if n not in proxies], ProxySettings(args.data, resolution, batch, args.seed)
+    )
+    learned = any(isinstance(e, LearnedEstimator) for e in others.values())
     data = load_dataset(args.data)
     truth = nasbench_macro_truth()
     keys = sample_keys(list(truth), args.sample, args.seed)
-    rows, seconds = [], dict.fromkeys(computed, 0.0)
+    acc = [truth[k] for k in keys]
+    seconds = dict.fromkeys(computed, 0.0)
     t0 = time.perf_counter()
-    for row in score_networks(keys, computed, data, args.resolution, args.batch, args.seed, timings=seconds):
-        rows.append(row)
+    rows = (
+        list(score_networks(keys, computed, data, resolution, batch, args.seed, timings=seconds))
+        if computed
+        else []
+    )
     total = (time.perf_counter() - t0) / len(keys)
-    acc = [truth[r["key"]] for r in rows]
+    configs = [nasbench_macro_config(k) for k in keys] if others else []
     out = []
     for n in names:
-        p = get_proxy(n)
+        if n in others:
+            out.append(_row(n, evaluate(others[n], configs, acc, "nbm"), learned))
+            continue
+        p, label = get_proxy(n), n
         if isinstance(p, RankEnsemble):
             scores, sec = p.combine(rows), sum(seconds[m] for m in p.members)
+            label = f"ensemble({'+'.join(p.members)})"
         else:
             scores, sec = [r[n] for r in rows], seconds[n]
-        a = agreement(scores, acc)
-        label = f"ensemble({'+'.join(p.members)})" if isinstance(p, RankEnsemble) else n
-        out.append({"proxy": label, "n": a.n, "failed": a.failed, "kendall": a.kendall, "spearman": a.spearman,
-                    "top10_regret": a.top10_regret, "s_per_net": sec / len(keys)})  # fmt: skip
+        out.append(_row(label, Evaluation.of(agreement(scores, acc), sec / len(keys)), learned))
     print(render(out, args.format, digits=3))
     if args.format == "table":
-        print(f"\n{len(keys)} networks, data {data.name}, {args.resolution}x{args.resolution}, batch {args.batch}: "
-              f"{total:.3f} s per network in all.\n{NBM_NOTE}")  # fmt: skip
+        print(f"\n{len(keys)} networks, data {data.name}, {resolution}x{resolution}, batch {batch}: "
+              f"{total:.3f} s per network for the proxies in all.\n{NBM_NOTE}")  # fmt: skip
+        if learned:
+            print(LEARNED_NOTE)
+    return 0
+
+
+def _eval_anb(args: argparse.Namespace, names: list[str], resolution: int | None, batch: int) -> int:
+    """Every estimator as a run scores it, on Accel-NASBench rows (holdout of the shared file, or --csv)."""
+    from archsearch.accuracy.anb import load_anb
+    from archsearch.accuracy.base import ProxySettings
+    from archsearch.accuracy.evaluation import evaluate
+    from archsearch.accuracy.learned import LearnedEstimator
+    from archsearch.proxies.evaluation import sample_keys
+
+    ests = _estimators(names, ProxySettings(args.data, resolution, batch, args.seed))
+    learned = any(isinstance(e, LearnedEstimator) for e in ests.values())
+    rows = load_anb(args.csv, split=None) if args.csv else load_anb(split="holdout")
+    if len(rows) < 2:
+        raise UsageError(f"{args.csv}: {len(rows)} network(s); need at least 2 to rank")
+    by_id = {r.arch_id: r for r in rows}
+    picked = [by_id[i] for i in sample_keys(list(by_id), args.sample, args.seed)]
+    configs, acc = [r.config() for r in picked], [r.val_top1 for r in picked]
+    out = [_row(_label(est, n), evaluate(est, configs, acc, "anb"), learned) for n, est in ests.items()]
+    print(render(out, args.format, digits=3))
+    if args.format == "table":
+        where = f"every row of {args.csv}" if args.csv else "holdout rows of the shared Accel-NASBench file"
+        side = f"{resolution}x{resolution}" if resolution else "a quarter of each network's side"
+        print(f"\n{len(picked)} networks ({where}); proxies on {args.data or 'synthetic'} data at {side}, "
+              f"batch {batch}.\n{ANB_NOTE}")  # fmt: skip
+        if learned:
+            print(LEARNED_NOTE)
     return 0
 
 
