@@ -1,5 +1,6 @@
-"""A run directory as pandas tables: `trials.csv` and `baselines.csv` with typed columns and the derived
-display columns (MMACs, M params, MB, alpha, resolution) every view shares.
+"""A run directory as pandas tables: `trials.csv` and `baselines.csv` with typed columns (the score's
+uncertainty and extrapolation, a finalist's baseline and margin included) and the derived display columns
+(MMACs, M params, MB, alpha, resolution) every view shares.
 
 Every cell is read as text first (so a run named "NA" stays "NA"), then the known numeric and boolean
 columns are converted; a missing or half-written table is an empty frame, not an error, because a
@@ -20,9 +21,9 @@ from archsearch.search.storage import BASELINES_CSV, TRIALS_CSV, RunDir, RunErro
 
 NUMERIC = [
     "number", "macs", "params", "peak_bytes", "latency_ms", "violation", "score", "trained_top1",
-    "seconds_cheap", "seconds_train", "published_top1",
+    "seconds_cheap", "seconds_train", "published_top1", "score_uncertainty", "margin",
 ]  # fmt: skip
-BOOLEAN = ["feasible", "finalist", "pareto"]
+BOOLEAN = ["feasible", "finalist", "pareto", "extrapolates"]
 # keys of params_json that hold a space's width multiplier
 WIDTH_PARAMS = ("alpha", "width_mult", "width")
 
@@ -81,7 +82,9 @@ def read_table(path: Path) -> pd.DataFrame:
 
 def _typed(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     df = df.copy()
-    for c in ("state", "name", "config_id", "fail_reason", "params_json", "config_json", "family"):
+    text = ("state", "name", "config_id", "fail_reason", "params_json", "config_json", "family", "extrapolation",
+            "baseline")  # fmt: skip
+    for c in text:
         if c not in df:
             df[c] = ""
     for c in NUMERIC + [c for c in df.columns if c.startswith("proxy_")]:
