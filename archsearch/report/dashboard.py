@@ -1,5 +1,6 @@
 """`runs/<id>/dashboard.html`: one self-contained page (plotly.js embedded, no network) with every view
-of a run, its provenance and its finalists with their export commands."""
+of a run, its verdict against the baselines, its score's own validation figures, its provenance and its
+finalists with their margins and export commands."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from typing import Any
 import pandas as pd
 
 from archsearch.report.data import RunData, scored
+from archsearch.report.estimator import Score, comparisons, figures_line, validation_rows, verdict_line
 from archsearch.report.figures import front, run_figures
 from archsearch.report.hover import hover_text
 from archsearch.report.page import document, esc, figures_html, table
 from archsearch.report.progress import progress
 from archsearch.report.provenance import profile_provenance
+from archsearch.search.compare import Comparison
 from archsearch.search.storage import RunDir
 
 DASHBOARD = "dashboard.html"
@@ -58,15 +61,64 @@ def export_command(run: RunData, number: int) -> str:
                      "--out", shlex.quote(os.path.join(where, "exports"))])  # fmt: skip
 
 
-def finalists_table(run: RunData) -> str:
-    fin = run.trials[run.trials["finalist"] == True].sort_values("number")  # noqa: E712
-    rows = [{
-        "trial": int(r.number), "config": r.config_id, "MMACs": _f(r.mmacs, ",.1f"), "params (M)": _f(r.params_m, ".2f"),
-        "latency (ms)": _f(r.latency_ms, ".2f"), "score": _f(r.score, ".4g"), "short-training top-1 (%)": _f(r.trained_top1, ".1f"),
-        "export": f"<code>{esc(export_command(run, int(r.number)))}</code>",
-    } for r in fin.itertuples()]  # fmt: skip
-    return table(rows, numeric={"trial", "MMACs", "params (M)", "latency (ms)", "score", "short-training top-1 (%)"},
-                 raw={"export"})  # fmt: skip
+def finalists_table(run: RunData, score: Score, comps: list[Comparison]) -> str:
+    versus = {c.finalist: c for c in comps}
+    margin_head, margin_spec = ("margin (pts)", "+.1f") if score.top1 else ("margin", "+.3g")
+    fin = run.trials[run.trials["finalist"] == True].sort_values("latency_ms")  # noqa: E712
+    rows = []
+    for r in fin.itertuples():
+        c = versus.get(r.label)
+        base = "-" if c is None or c.baseline is None else (
+            f"{c.baseline}: {score.value(c.baseline_score)}"
+            + (f" (published {c.baseline_published:.1f})" if score.beside_published and c.baseline_published is not None else "")
+            + f" at {c.baseline_latency_ms:.2f} ms"
+        )  # fmt: skip
+        rows.append({
+            "trial": int(r.number), "config": r.config_id, "MMACs": _f(r.mmacs, ",.1f"), "params (M)": _f(r.params_m, ".2f"),
+            "latency (ms)": _f(r.latency_ms, ".2f"), score.label: score.value(r.score, r.score_uncertainty),
+            "best no-slower baseline": base, margin_head: "-" if c is None or c.margin is None else _f(c.margin, margin_spec),
+            "short-training top-1 (%)": _f(r.trained_top1, ".1f"),
+            "export": f"<code>{esc(export_command(run, int(r.number)))}</code>",
+        })  # fmt: skip
+    numeric = {
+        "trial",
+        "MMACs",
+        "params (M)",
+        "latency (ms)",
+        score.label,
+        margin_head,
+        "short-training top-1 (%)",
+    }
+    return table(rows, numeric=numeric, raw={"export"})
+
+
+def baselines_table(run: RunData, score: Score) -> str:
+    """Every baseline with its predicted score; beside its published top-1 when they share a scale."""
+    b = run.baselines
+    if b.empty:
+        return "<p>no baselines were scored in this run</p>"
+    rows = []
+    for r in b.sort_values(["family", "latency_ms"]).itertuples():
+        row = {"baseline": r.name, "family": r.family, "MMACs": _f(r.mmacs, ",.1f"), "latency (ms)": _f(r.latency_ms, ".2f"),
+               score.label: score.value(r.score, r.score_uncertainty)}  # fmt: skip
+        published = _f(r.published_top1, ".1f")
+        if score.beside_published:
+            row["published top-1 (%)"] = published
+            row["predicted - published (pts)"] = _f(r.score - r.published_top1, "+.1f")
+        else:
+            row["published ImageNet top-1 (%)"] = published
+        row["extrapolates"] = "yes" if r.extrapolates == True else ""  # noqa: E712
+        rows.append(row)
+    numeric = {"MMACs", "latency (ms)", score.label, "published top-1 (%)", "predicted - published (pts)",
+               "published ImageNet top-1 (%)"}  # fmt: skip
+    return table(rows, numeric=numeric)
+
+
+def estimator_html(score: Score) -> str:
+    rows = validation_rows(score)
+    checks = table(rows) if rows else "<p>this run records no validation figures for its score</p>"
+    return (f"<p>Estimator <code>{esc(score.name)}</code>: its validation figures as its file records them "
+            f"(copied into run.json when the run started).</p>{checks}")  # fmt: skip
 
 
 def _digested(name: Any, digest: Any) -> str:
@@ -85,7 +137,8 @@ def run_facts(run: RunData) -> str:
         ("latency limit", f"{esc(m.get('latency_limit_ms'))} ms" if m.get("latency_limit_ms") else "none"),
         ("params limit", esc(m.get("params_limit") or "none")),
         ("objectives", esc(", ".join(map(str, m.get("objectives") or [])))),
-        ("proxies", esc(", ".join(map(str, m.get("proxies") or [])))),
+        ("score", esc(f"{Score.of(m).name}: {Score.of(m).label}")),
+        ("extra proxies" if "score_label" in m else "proxies", esc(", ".join(map(str, m.get("proxies") or [])) or "none")),
         ("Optuna storage", f"<code>{esc(url)}</code> (study {esc(run.id)}; open it with <code>optuna-dashboard {esc(shlex.quote(url))}</code>)"),
         ("versions", esc(", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()))),
     ]  # fmt: skip
@@ -107,20 +160,34 @@ def provenance_html(run: RunData) -> str:
 def render(run: RunData) -> str:
     """The whole page (the server appends its back link and live reload to this same file)."""
     rows = run.rows()
-    profile, proxy = str(run.meta.get("profile") or "unknown"), str((run.meta.get("proxies") or ["score"])[0])
-    hover = [hover_text(r, profile, proxy, run.proxies) for r in rows.to_dict("records")]
+    score = Score.of(run.meta)
+    comps = comparisons(run.trials, run.baselines)
+    margins = {c.finalist: score.margin(c) for c in comps} if len(run.baselines) else {}
+    profile = str(run.meta.get("profile") or "unknown")
+    hover = [hover_text(r, profile, score, run.proxies, margins.get(r["label"], "") if r["kind"] == "trial" else "")
+             for r in rows.to_dict("records")]  # fmt: skip
     s = summary(run)
     stats = [("trials", s["trials"]), ("feasible", s["feasible"]), ("failed", s["failed"]),
-             ("on the front", s["pareto"]), ("finalists", s["finalists"]), ("best score", _f(s["best_score"], ".4g")),
+             ("on the front", s["pareto"]), ("finalists", s["finalists"]), ("best score", score.value(s["best_score"])),
              ("hypervolume", _f(s["hypervolume"], ".3f")), ("baselines", s["baselines"])]  # fmt: skip
+    published = " Hollow markers: the baselines' published top-1, beside their predicted value."
+    published = published if score.beside_published else ""
+    t = run.trials
+    outside = ((t["feasible"] == False) & t["score"].notna()).any()  # noqa: E712
+    outside = " hollow mauve: trials outside the estimator's domain (scored, infeasible);" if outside else ""
     body = f"""<h1>{esc(run.name)}</h1>
 <p class="sub">run <code>{esc(run.id)}</code> &middot; space {esc(run.meta.get("space"))} &middot; profile {esc(profile)}
-&middot; proxy {esc(proxy)} &middot; seed {esc(run.meta.get("seed"))}</p>
+&middot; scored by {esc(score.name)} &middot; seed {esc(run.meta.get("seed"))}</p>
+<p class="verdict" id="verdict">{esc(verdict_line(score, comps, len(run.baselines)))}</p>
+<p class="sub" id="score-figures">{esc(figures_line(score))}</p>
 <div class="stats">{"".join(f'<div class="stat">{esc(k)}<b>{esc(v)}</b></div>' for k, v in stats)}</div>
-<p class="sub">Grey: every feasible trial; red crosses: trials over a limit (not scored); blue: the feasible Pareto
-front; stars: finalists. Baselines are scored exactly like the trials; hover a point for its stage table.</p>
-{figures_html(run_figures(run, rows), hover)}
-<h2>Finalists</h2><div class="card">{finalists_table(run)}</div>
+<p class="sub">Grey: every feasible trial;{outside} red crosses: trials over a limit (not scored); blue: the
+feasible Pareto front; stars: finalists, with their margin over the best baseline that is no slower. Baselines are
+scored by the same estimator as the trials.{published} Hover a point for its stage table.</p>
+{figures_html(run_figures(run, rows, margins), hover)}
+<h2>Finalists</h2><div class="card">{finalists_table(run, score, comps)}</div>
+<h2>Baselines</h2><div class="card">{baselines_table(run, score)}</div>
+<h2>Score: {esc(score.label)}</h2><div class="card">{estimator_html(score)}</div>
 <h2>Latency provenance: profile {esc(profile)}</h2><div class="card">{provenance_html(run)}</div>
 <h2>Run</h2><div class="card">{run_facts(run)}</div>"""
     return document(f"archsearch &middot; {esc(run.name)}", body)

@@ -16,14 +16,15 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from archsearch.report.data import RunData, scored
+from archsearch.report.estimator import Score
 from archsearch.report.progress import objective_pair, progress
 
 HOVER = "%{text}<extra></extra>"
-GREY, RED, BLUE, ORANGE = "#9e9e9e", "#d62728", "#1f4e9c", "#ff7f0e"
-FAMILIES = {  # family -> (legend title, colour scale or colour, shown by default)
-    "mobilenet_v2": ("MobileNetV2 (alpha x resolution)", "Greens", True),
-    "rexnet": ("ReXNet (widths, 224 px)", "#7b3294", True),
-    "mobilenet_v1": ("MobileNetV1 (alpha x resolution)", "Oranges", False),
+GREY, RED, BLUE, ORANGE, MAUVE = "#9e9e9e", "#d62728", "#1f4e9c", "#ff7f0e", "#b07aa1"
+FAMILIES = {  # family -> (legend title, colour scale, shown by default, what its width is called)
+    "mobilenet_v2": ("MobileNetV2 (alpha x resolution)", "Greens", True, "alpha"),
+    "rexnet": ("ReXNet (width x resolution)", "Purples", True, "width"),
+    "mobilenet_v1": ("MobileNetV1 (alpha x resolution)", "Oranges", False, "alpha"),
 }
 FONT = "DejaVu Sans, Arial, sans-serif"
 
@@ -65,33 +66,53 @@ def layout(fig: go.Figure, title: str, x: str, y: str, height: int = 560) -> go.
     return fig
 
 
-def baseline_traces(b: pd.DataFrame, x: str, y: str) -> list[go.Scatter]:
-    """MobileNet curves (one per alpha, along resolution) and the ReXNet width curve, same axes as trials."""
+def _span(v: pd.Series) -> str:
+    lo, hi = v.min(), v.max()
+    return f"{lo:.0f}" if lo == hi else f"{lo:.0f}-{hi:.0f}"
+
+
+def _curves(fam: pd.DataFrame, colours: str, word: str) -> list[tuple[str, pd.DataFrame, str]]:
+    """(legend name, rows, colour) of a family's curves: one per width along resolution, or one along
+    width when the family was scored at a single resolution."""
+    if fam["resolution"].nunique() <= 1:
+        widths = sorted(fam["alpha"].dropna().unique())
+        res = f", res {fam['resolution'].iloc[0]:.0f}" if fam["resolution"].notna().any() else ""
+        return [(f"{word} {', '.join(f'{w:g}' for w in widths)}{res}", fam.sort_values("alpha"),
+                 sample_colorscale(colours, [0.8])[0])]  # fmt: skip
+    groups = list(fam.groupby("alpha", sort=True))
+    at = list(np.linspace(0.45, 1.0, len(groups))) if len(groups) > 1 else [0.8]
+    return [
+        (f"{word} {float(a):g}, res {_span(g['resolution'])}", g.sort_values("resolution"), c)
+        for (a, g), c in zip(groups, sample_colorscale(colours, at), strict=True)
+    ]  # fmt: skip
+
+
+def baseline_traces(b: pd.DataFrame, x: str, y: str, published: bool = False) -> list[go.Scatter]:
+    """MobileNet and ReXNet curves (one per width, along resolution), same axes as trials; with
+    `published`, each family's published top-1 as hollow markers on the same axes (the estimator's
+    calibration at a glance: a filled marker and its hollow twin at the same x)."""
     traces = []
     b = b[b[x].notna() & b[y].notna()]
-    for family, (title, colours, visible) in FAMILIES.items():
+    for family, (title, colours, visible, word) in FAMILIES.items():
         fam = b[b["family"] == family]
         if fam.empty:
             continue
-        if family == "rexnet":
-            widths = fam["alpha"].dropna()
-            label = ", ".join(f"{w:g}" for w in sorted(widths.unique()))
-            label = f"width {label}" if widths.nunique() == 1 else f"widths {label}"
-            curves = [(label, fam.sort_values("alpha"), colours)]
-        else:
-            groups = list(fam.groupby("alpha", sort=True))
-            at = list(np.linspace(0.45, 1.0, len(groups))) if len(groups) > 1 else [0.8]
-            curves = [
-                (f"alpha {float(a)}, res {g['resolution'].min():.0f}-{g['resolution'].max():.0f}",
-                 g.sort_values("resolution"), c)
-                for (a, g), c in zip(groups, sample_colorscale(colours, at), strict=True)
-            ]  # fmt: skip
         symbol = "diamond" if family == "rexnet" else "circle"
+        shown = True if visible else "legendonly"
+        curves = _curves(fam, colours, word)
         for name, g, colour in curves:
             traces.append(points(
                 g, x, y, mode="lines+markers", name=name, legendgroup=family, legendgrouptitle={"text": title},
-                visible=True if visible else "legendonly", line={"color": colour, "width": 2},
+                visible=shown, line={"color": colour, "width": 2},
                 marker={"color": colour, "size": 9, "symbol": symbol, "line": {"color": "white", "width": 1}},
+            ))  # fmt: skip
+        pub = pd.concat([g.assign(colour=c) for _, g, c in curves]) if published else fam.iloc[:0]
+        pub = pub[pub["published_top1"].notna()]
+        if not pub.empty:
+            traces.append(points(
+                pub, x, "published_top1", name="published top-1", legendgroup=family, visible=shown,
+                legendgrouptitle={"text": title},
+                marker={"color": pub["colour"].tolist(), "size": 10, "symbol": f"{symbol}-open", "line": {"width": 2}},
             ))  # fmt: skip
     return traces
 
@@ -107,9 +128,11 @@ def limit_line(fig: go.Figure, axis: Axis, horizontal: bool = False) -> None:
         fig.add_vline(x=axis.limit, annotation_position="top left", **style)
 
 
-def score_view(rows: pd.DataFrame, axis: Axis, score_title: str, title: str) -> go.Figure:
-    """Proxy score against one cost: every trial greyed, infeasible ones in a band below, the front, the
-    finalists, the baselines and the limit on that cost."""
+def score_view(rows: pd.DataFrame, axis: Axis, score: Score, title: str,
+               margins: dict[str, str] | None = None) -> go.Figure:  # fmt: skip
+    """The score against one cost: every trial greyed, those outside the estimator's domain hollow at
+    their predicted score, those over a limit in a band below, the front, the finalists (with their
+    margins when given, by trial label), the baselines (and their published top-1) and the limit."""
     t, b = rows[rows["kind"] == "trial"], rows[rows["kind"] == "baseline"]
     ok = scored(rows)
     fig = go.Figure()
@@ -117,16 +140,23 @@ def score_view(rows: pd.DataFrame, axis: Axis, score_title: str, title: str) -> 
                          legendgrouptitle={"text": "search"},
                          marker={"color": GREY, "size": 6, "opacity": 0.55}))  # fmt: skip
     bad = t[(t["feasible"] == False) & t[axis.column].notna()]  # noqa: E712
-    all_scores = pd.concat([ok["score"], b["score"]]).dropna()
-    if not bad.empty:
-        lo, hi = (all_scores.min(), all_scores.max()) if len(all_scores) else (0.0, 1.0)
+    outside, over = bad[bad["score"].notna()], bad[bad["score"].isna()]
+    if not outside.empty:
+        fig.add_trace(points(outside, axis.column, "score", name="outside the estimator's domain (infeasible)",
+                             legendgroup="search", marker={"color": MAUVE, "size": 6, "symbol": "circle-open",
+                             "opacity": 0.6, "line": {"width": 1}}))  # fmt: skip
+    shown = pd.concat([ok["score"], outside["score"], b["score"]]).dropna()
+    if score.beside_published:
+        shown = pd.concat([shown, b["published_top1"].dropna()])
+    if not over.empty:
+        lo, hi = (shown.min(), shown.max()) if len(shown) else (0.0, 1.0)
         floor = lo - 0.08 * ((hi - lo) or 1.0)
-        bad = bad.assign(score=floor)
+        over = over.assign(score=floor)
         pad = 0.04 * ((hi - lo) or 1.0)
         fig.add_hrect(y0=floor - pad, y1=floor + pad, fillcolor=RED, opacity=0.07, line_width=0,
-                      annotation_text="infeasible: not scored", annotation_position="left",
+                      annotation_text="over a limit: not scored", annotation_position="left",
                       annotation_font={"color": RED, "size": 11})  # fmt: skip
-        fig.add_trace(points(bad, axis.column, "score", name="infeasible (over a limit, not scored)",
+        fig.add_trace(points(over, axis.column, "score", name="over a limit (infeasible, not scored)",
                              legendgroup="search", marker={"color": RED, "size": 7, "symbol": "x-thin",
                              "line": {"color": RED, "width": 1.5}, "opacity": 0.7}))  # fmt: skip
     f = front(ok, axis.column)
@@ -135,13 +165,45 @@ def score_view(rows: pd.DataFrame, axis: Axis, score_title: str, title: str) -> 
                          marker={"color": BLUE, "size": 8}))  # fmt: skip
     fin = ok[ok["finalist"] == True]  # noqa: E712
     if not fin.empty:
-        fig.add_trace(points(fin, axis.column, "score", name="finalists (trained)", legendgroup="search",
+        trained = " (trained)" if fin["trained_top1"].notna().any() else ""
+        fig.add_trace(points(fin, axis.column, "score", name=f"finalists{trained}", legendgroup="search",
                              marker={"color": ORANGE, "size": 15, "symbol": "star",
                                      "line": {"color": "black", "width": 1}}))  # fmt: skip
-    for tr in baseline_traces(b, axis.column, "score"):
+    for tr in baseline_traces(b, axis.column, "score", published=score.beside_published):
         fig.add_trace(tr)
     limit_line(fig, axis)
-    return layout(fig, title, axis.title, score_title)
+    if margins and not fin.empty:
+        x_lo = pd.concat([ok[axis.column], outside[axis.column], b[axis.column]]).min()
+        y_lo = shown.min() if over.empty else min(shown.min(), over["score"].min() - pad)
+        margin_labels(fig, fin, axis.column, margins, x_lo, y_lo, shown.max())
+    return layout(fig, title, axis.title, escape(score.label))
+
+
+LABEL_PX, PLOT_PX = 21, 440  # a margin label's row and the plot area's height (560 px figure less margins)
+
+
+def margin_labels(fig: go.Figure, fin: pd.DataFrame, x: str, margins: dict[str, str], x_lo: float, y_lo: float,
+                  y_hi: float) -> None:  # fmt: skip
+    """Each finalist's margin as a label in a stack at the top left, in head room added above the data
+    (so a label never hides a point), with a line to its star; highest score on top, so lines do not cross."""
+    labels = [
+        (r, margins[r.label])
+        for r in fin.sort_values("score", ascending=False).itertuples()
+        if margins.get(r.label)
+    ]
+    if not labels:
+        return
+    rows = min(len(labels), 12)
+    span = (y_hi - y_lo) or 1.0
+    total = 1.1 * span / (1 - rows * LABEL_PX / PLOT_PX)
+    step, bottom = total * LABEL_PX / PLOT_PX, y_lo - 0.05 * span
+    fig.update_yaxes(range=[bottom, bottom + total])
+    for i, (r, text) in enumerate(labels):
+        fig.add_annotation(x=getattr(r, x), y=r.score, text=f"{escape(r.label)}: {escape(text)}", showarrow=True,
+                           arrowhead=0, arrowcolor=ORANGE, arrowwidth=1.2, axref="x", ayref="y", ax=x_lo,
+                           ay=bottom + total - (min(i, rows - 1) + 0.6) * step, xanchor="left",
+                           font={"size": 11, "color": "#222"}, bgcolor="rgba(255,255,255,0.9)",
+                           bordercolor=ORANGE, borderpad=2)  # fmt: skip
 
 
 def trained_view(rows: pd.DataFrame, latency: Axis) -> go.Figure:
@@ -156,11 +218,14 @@ def trained_view(rows: pd.DataFrame, latency: Axis) -> go.Figure:
     for tr in baseline_traces(d[d["kind"] == "baseline"], "latency_ms", "trained_top1"):
         fig.add_trace(tr)
     limit_line(fig, latency)
-    if d.empty:
-        fig.add_annotation(text="no finalist trained yet", showarrow=False, xref="paper", yref="paper",
-                           x=0.5, y=0.5, font={"size": 16, "color": GREY})  # fmt: skip
-    return layout(fig, "Finalists: short-training top-1 vs latency (published ImageNet top-1 on hover)",
-                  latency.title, "short-training top-1 (%)", height=460)  # fmt: skip
+    title = "Finalists: short-training top-1 vs latency (published ImageNet top-1 on hover)"
+    if d.empty:  # a short strip, not an empty plot: most runs train nothing (it needs real images)
+        fig.add_annotation(text="no finalist has a short-training result", showarrow=False, xref="paper",
+                           yref="paper", x=0.5, y=0.5, font={"size": 16, "color": GREY})  # fmt: skip
+        fig.update_xaxes(showticklabels=False)
+        fig.update_yaxes(showticklabels=False)
+        return layout(fig, title, "", "", height=220)
+    return layout(fig, title, latency.title, "short-training top-1 (%)", height=460)
 
 
 def cost_view(rows: pd.DataFrame, macs: Axis, latency: Axis) -> go.Figure:
@@ -187,26 +252,21 @@ def cost_view(rows: pd.DataFrame, macs: Axis, latency: Axis) -> go.Figure:
     return layout(fig, "Cost of every trial: MACs vs predicted latency", macs.title, latency.title)
 
 
-def progress_view(run: RunData, rows: pd.DataFrame, proxy: str) -> go.Figure:
+def progress_view(run: RunData, rows: pd.DataFrame, score: Score) -> go.Figure:
     objectives = [str(o) for o in run.meta.get("objectives") or ["score", "latency"]]
     ok = scored(rows)
     p = progress(run.trials, ok, objectives)
     pair = objective_pair(objectives)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.6, 0.4])
-    fig.add_trace(points(ok, "number", "score", name="trial score", marker={"color": GREY, "size": 5,
+    fig.add_trace(points(ok, "number", "score", name="feasible trials", marker={"color": GREY, "size": 5,
                          "opacity": 0.5}), row=1, col=1)  # fmt: skip
-    fig.add_trace(go.Scatter(x=p["number"], y=p["best"], mode="lines", name="best feasible score",
+    fig.add_trace(go.Scatter(x=p["number"], y=p["best"], mode="lines", name="best feasible so far",
                              line={"color": BLUE, "width": 2.5, "shape": "hv"}), row=1, col=1)  # fmt: skip
     hv_name = f"hypervolume ({' x '.join(pair)}, normalised)" if pair else "hypervolume (needs 2 objectives)"
     fig.add_trace(go.Scatter(x=p["number"], y=p["hypervolume"], mode="lines", name=hv_name,
                              line={"color": ORANGE, "width": 2.5, "shape": "hv"}), row=2, col=1)  # fmt: skip
-    layout(
-        fig,
-        "Search progress: best feasible score and hypervolume after each trial",
-        "",
-        f"score ({proxy})",
-        height=540,
-    )
+    layout(fig, f"Search progress: best feasible {escape(score.label)} and hypervolume after each trial", "",
+           escape(score.label), height=540)  # fmt: skip
     fig.update_xaxes(title_text="trial number", row=2, col=1)
     fig.update_yaxes(title_text="hypervolume (0-1)", row=2, col=1)
     return fig
@@ -232,16 +292,20 @@ def _num(v: object, div: float = 1.0) -> float | None:
         return None
 
 
-def run_figures(run: RunData, rows: pd.DataFrame) -> list[tuple[str, go.Figure]]:
-    """(id, figure) of every view of one run; `rows` is trials then baselines with a `row` column."""
+def run_figures(
+    run: RunData, rows: pd.DataFrame, margins: dict[str, str] | None = None
+) -> list[tuple[str, go.Figure]]:
+    """(id, figure) of every view of one run; `rows` is trials then baselines with a `row` column;
+    `margins`: each finalist's standing against its best no-slower baseline, by trial label."""
     ax = axes(run)
-    proxy = escape(str(run.meta.get("proxies", ["score"])[0] if run.meta.get("proxies") else "score"))
-    score_title = f"proxy score ({proxy}, higher is better)"
+    score = Score.of(run.meta)
+    label = escape(score.label)  # titles are plotly's pseudo-HTML
+    head = label[:1].upper() + label[1:]
     return [
-        ("latency", score_view(rows, ax["latency"], score_title, "Pareto front: proxy score vs predicted latency")),
+        ("latency", score_view(rows, ax["latency"], score, f"Pareto front: {label} vs predicted latency", margins)),
         ("trained", trained_view(rows, ax["latency"])),
-        ("macs", score_view(rows, ax["macs"], score_title, "Proxy score vs MACs")),
-        ("params", score_view(rows, ax["params"], score_title, "Proxy score vs parameters")),
+        ("macs", score_view(rows, ax["macs"], score, f"{head} vs MACs")),
+        ("params", score_view(rows, ax["params"], score, f"{head} vs parameters")),
         ("cost", cost_view(rows, ax["macs"], ax["latency"])),
-        ("progress", progress_view(run, rows, proxy)),
+        ("progress", progress_view(run, rows, score)),
     ]  # fmt: skip

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from archsearch.report.data import RunData, scored
+from archsearch.report.estimator import Score
 from archsearch.report.figures import front, layout, points
 from archsearch.report.hover import hover_text
 from archsearch.report.page import document, esc, figures_html
@@ -34,7 +35,7 @@ def overlay_figure(runs: list[RunData], rows: pd.DataFrame, x: str, title: str, 
         colour = qualitative.Plotly[i % len(qualitative.Plotly)]
         ok = scored(rows[rows["run"] == i])
         ok = ok[ok[x].notna()]
-        name = f"{esc(run.name)} ({esc(run.meta.get('profile'))}, proxy {esc((run.meta.get('proxies') or ['?'])[0])})"
+        name = f"{esc(run.name)} ({esc(run.meta.get('profile'))}, {esc(Score.of(run.meta).name)})"
         fig.add_trace(points(ok, x, "score", name="all feasible trials", legendgroup=str(i),
                              legendgrouptitle={"text": name}, marker={"color": colour, "size": 5, "opacity": 0.25}))  # fmt: skip
         fig.add_trace(points(front(ok, x), x, "score", mode="lines+markers", name="Pareto front",
@@ -42,7 +43,9 @@ def overlay_figure(runs: list[RunData], rows: pd.DataFrame, x: str, title: str, 
                              marker={"color": colour, "size": 8}))  # fmt: skip
         if len(ok):
             spans += [ok[x].min(), ok[x].max()]
-    fig = layout(fig, title, x_title, "proxy score (higher is better)")
+    labels = {Score.of(run.meta).label for run in runs}
+    y_title = labels.pop() if len(labels) == 1 else "score (each run's own estimator)"
+    fig = layout(fig, title, x_title, esc(y_title))
     if spans and min(spans) > 0 and max(spans) / min(spans) > 20:
         fig.update_xaxes(type="log")  # devices an order of magnitude apart stay readable
     return fig
@@ -50,19 +53,20 @@ def overlay_figure(runs: list[RunData], rows: pd.DataFrame, x: str, title: str, 
 
 def overlay_page(runs: list[RunData]) -> str:
     rows = _rows(runs)
+    scores = [Score.of(run.meta) for run in runs]
+    what = esc(scores[0].label) if len({sc.label for sc in scores}) == 1 else "score"
     hover = [
-        hover_text(r, str(runs[r["run"]].meta.get("profile")), str((runs[r["run"]].meta.get("proxies") or ["score"])[0]),
-                   runs[r["run"]].proxies)
+        hover_text(r, str(runs[r["run"]].meta.get("profile")), scores[r["run"]], runs[r["run"]].proxies)
         for r in rows.to_dict("records")
     ]  # fmt: skip
     figs = [
-        ("overlay-latency", overlay_figure(runs, rows, "latency_ms", "Pareto fronts: proxy score vs predicted latency",
+        ("overlay-latency", overlay_figure(runs, rows, "latency_ms", f"Pareto fronts: {what} vs predicted latency",
                                            "predicted latency, each run on its own profile (ms, batch 1)")),
-        ("overlay-macs", overlay_figure(runs, rows, "mmacs", "Pareto fronts: proxy score vs MACs",
+        ("overlay-macs", overlay_figure(runs, rows, "mmacs", f"Pareto fronts: {what} vs MACs",
                                         "MACs (MMACs, multiply-adds)")),
     ]  # fmt: skip
     links = ", ".join(f'<a href="/runs/{esc(quote(r.id))}/">{esc(r.name)}</a>' for r in runs)
     body = f"""<p><a href="/">&larr; all runs</a></p><h1>Overlay of {len(runs)} runs</h1>
-<p class="sub">{links}. Scores are comparable only between runs that use the same proxy and data.</p>
+<p class="sub">{links}. Scores are comparable only between runs that use the same estimator.</p>
 {figures_html(figs, hover)}"""
     return document("archsearch &middot; overlay", body)

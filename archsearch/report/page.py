@@ -18,7 +18,7 @@ STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;margin:0;color:#222;background:#f6f7f9}
 main{max-width:1400px;margin:0 auto;padding:16px 24px 48px}
 h1{font-size:22px;margin:8px 0 4px;word-break:break-all}h2{font-size:18px;margin:28px 0 8px}
-.sub{color:#555;margin:0 0 12px}.card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px 16px;margin:12px 0}
+.sub{color:#555;margin:0 0 12px}.verdict{font-size:17px;font-weight:bold;margin:12px 0 4px}.card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px 16px;margin:12px 0}
 .fig{background:#fff;border:1px solid #dde1e6;border-radius:6px;margin:14px 0;min-height:200px}
 table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
 th{background:#eef1f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
