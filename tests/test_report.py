@@ -149,3 +149,138 @@ def test_provenance_of_a_shipped_profile_a_missing_one_and_a_changed_one(tmp_pat
     broken = tmp_path / "broken.yaml"
     broken.write_text("device: [unclosed\n")
     assert "unknown" in profile_provenance({"profile": str(broken)}).warning
+
+
+def _page(html: str) -> tuple[dict[str, dict], list[str]]:
+    """The page's figures (by id) and its shared hover texts, as the browser gets them."""
+    figs = {m.group(1): json.loads(m.group(2)) for m in re.finditer(
+        r'<script type="application/json" class="figure" data-target="fig-([a-z]+)">(.*?)</script>', html, re.S)}  # fmt: skip
+    hover = re.search(r'<script type="application/json" id="hover-data">(.*?)</script>', html, re.S)
+    return figs, json.loads(hover.group(1))
+
+
+def _values(v) -> list:
+    """A trace's array as plotly.js gets it: a list, or a typed array ({dtype, bdata: base64})."""
+    if isinstance(v, dict):
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return v
+
+
+def _element(html: str, id_: str) -> str:
+    """The text of the page's paragraph `id_` (unescaped)."""
+    from html import unescape
+
+    return unescape(re.search(rf'<p class="[a-z]+" id="{id_}">(.*?)</p>', html, re.S).group(1))
+
+
+def test_page_speaks_of_the_estimator_with_verdict_and_margins(runs):
+    from fake_run import LABEL
+
+    from archsearch.search.compare import compare, verdict
+
+    assert run_cli("report", str(runs / "small")).returncode == 0
+    html = (runs / "small" / "dashboard.html").read_text()
+    run = load_run(runs / "small")
+    figs, hover = _page(html)
+    assert "proxy score" not in html.replace(html[html.find("plotly.js v") :], "")
+    for fid in ("latency", "macs", "params"):
+        assert figs[fid]["layout"]["yaxis"]["title"]["text"] == LABEL
+    # the verdict as search.compare states it, from the tables the run wrote
+    trials = [
+        r | {"name": f"trial {r['number']}"}
+        for r in _csv(runs / "small" / "trials.csv")
+        if r["finalist"] == "true"
+    ]
+    expected = verdict(compare(trials, _csv(runs / "small" / "baselines.csv")))
+    assert _element(html, "verdict") == expected
+    # each finalist's margin, from trials.csv, on the front figure, in its hover and in the table
+    rows = run.rows()
+    fin = rows[rows["finalist"] & (rows["kind"] == "trial")]
+    assert len(fin) == 2 and fin["baseline"].str.len().gt(0).all()
+    notes = [a["text"] for a in figs["latency"]["layout"]["annotations"] if a["text"].startswith("trial ")]
+    for r in fin.itertuples():
+        text = f"{r.margin:+.1f} pts vs {r.baseline}"
+        assert f"trial {r.number:.0f}: {text}" in notes
+        assert text in hover[r.row] and f"{r.score:.1f} ± {r.score_uncertainty:.1f}" in hover[r.row]
+        assert f"<td class=n>{r.margin:+.1f}</td>" in html
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_baselines_show_predicted_beside_published_top1(runs):
+    html = (runs / "small" / "dashboard.html").read_text()
+    figs, hover = _page(html)
+    run = load_run(runs / "small")
+    rows = run.rows().set_index("row")
+    published = [t for t in figs["latency"]["data"] if t["name"] == "published top-1"]
+    assert {t["legendgroup"] for t in published} >= {"mobilenet_v2"}
+    for t in published:
+        assert "-open" in t["marker"]["symbol"]
+        for i, y in zip(t["customdata"], _values(t["y"]), strict=True):
+            assert y == pytest.approx(rows.loc[i, "published_top1"])
+            assert f"published {rows.loc[i, 'published_top1']:.1f}" in hover[i]
+    assert "<th>published top-1 (%)</th>" in html and "<th>predicted - published (pts)</th>" in html
+    outside = run.rows()[run.rows()["extrapolates"] == True]  # noqa: E712
+    assert len(outside) and all(
+        "extrapolates" in hover[i] and "kernel16=5.8&gt;5" in hover[i] for i in outside["row"]
+    )
+
+
+def test_score_figures_are_read_from_run_json(tmp_path):
+    run = write_fake_run(tmp_path, "figs", trials=15)
+    meta = json.loads(run.run_json.read_text())
+    meta["score_figures"] = {"nbm_other_half": {"n": 1985, "kendall": 0.4321, "mae": 9.876},
+                             "full_training_fit": {"n": 44, "kendall": 0.99, "mae": 0.01}}  # fmt: skip
+    meta["score_label"] = "predicted CIFAR-10 top-1 (%)"
+    run.run_json.write_text(json.dumps(meta))
+    r = run_cli("report", str(run.path))
+    assert r.returncode == 0, r.stderr
+    html = (run.path / "dashboard.html").read_text()
+    line = _element(html, "score-figures")
+    assert (
+        "predicted CIFAR-10 top-1 (%)" in line
+        and "nbm other half Kendall 0.43, MAE 9.88 pts (n 1,985)" in line
+    )
+    assert "0.99" not in line  # a check on the fitting data is no held-out figure
+    assert "<td>full training fit</td><td>no (its fitting data)</td>" in html
+    assert "Kendall 0.43, MAE 9.88" in " ".join(r.stdout.split())  # the command prints the same line
+    # the published (ImageNet) top-1 shares no axis with a CIFAR-10 estimate
+    assert not [t for t in _page(html)[0]["latency"]["data"] if t["name"] == "published top-1"]
+
+
+def test_a_run_from_before_the_estimators_still_renders(tmp_path):
+    run = write_fake_run(tmp_path, "old", trials=20, seed=7, legacy=True)
+    assert "score_label" not in json.loads(run.run_json.read_text())
+    assert "score_uncertainty" not in run.trials_csv.read_text().splitlines()[0]
+    r = run_cli("report", str(run.path), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["score_label"] == "score (ensemble)"
+    html = (run.path / "dashboard.html").read_text()
+    figs, hover = _page(html)
+    assert figs["latency"]["layout"]["yaxis"]["title"]["text"] == "score (ensemble)"
+    assert not [t for t in figs["latency"]["data"] if t["name"] == "published top-1"]
+    assert "without accuracy units" in _element(html, "verdict")
+    assert any("synflow" in h for h in hover) and any("published ImageNet top-1" in h for h in hover)
+
+
+def test_no_verdict_without_finalists_or_baselines(tmp_path):
+    run = write_fake_run(tmp_path, "nobase", trials=15)
+    (run.path / "baselines.csv").unlink()
+    assert run_cli("report", str(run.path)).returncode == 0
+    html = (run.path / "dashboard.html").read_text()
+    assert _element(html, "verdict").startswith("no baselines were scored")
+    assert " pts vs " not in html.split("plotly.js v")[0]
+    run.trials_csv.write_text(
+        run.trials_csv.read_text().replace(",true,", ",false,")
+    )  # no finalist chosen yet
+    assert run_cli("report", str(run.path)).returncode == 0
+    assert _element((run.path / "dashboard.html").read_text(), "verdict").startswith("no finalists yet")

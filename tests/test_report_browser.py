@@ -142,3 +142,23 @@ def test_served_dashboard_reloads_while_the_run_writes(tmp_path, browser):
             f.write(lines[-1].replace(lines[-1].split(",")[0], "10", 1))  # trial 10 finishes
         page.locator(".stat b", has_text="11").first.wait_for(timeout=10_000)
         page.close()
+
+
+def test_finalists_hover_and_label_their_margin(runs, browser):
+    run = load_run(runs / "small")
+    page, log = _open(browser, (runs / "small" / "dashboard.html").as_uri())
+    assert "finalists beat every no-slower baseline" in page.locator("#verdict").text_content()
+    fin = run.trials[run.trials["finalist"] == True].sort_values("latency_ms")  # noqa: E712
+    page.evaluate(
+        "(() => { const g = document.getElementById('fig-latency');"
+        " Plotly.Fx.hover(g, [{curveNumber: g.data.findIndex(t => t.name === 'finalists (trained)'), pointNumber: 0}]); })()"
+    )
+    text = page.locator("#fig-latency .hoverlayer").text_content()
+    first = fin.iloc[0] if f"trial {fin.iloc[0].number:.0f} " in text else fin.iloc[1]
+    assert f"{first.margin:+.1f} pts vs {first.baseline}" in text and "±" in text
+    labels = page.locator("#fig-latency .annotation-text").all_text_contents()
+    assert sum("pts vs" in t for t in labels) == len(fin)
+    legend = page.locator("#fig-latency .legendtext").all_text_contents()
+    assert "published top-1" in legend
+    assert log.errors == []
+    page.close()

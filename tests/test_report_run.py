@@ -10,10 +10,10 @@ from report_support import PageLog, chromium
 
 from archsearch.report.data import load_run
 
-# 400 MMACs admits ReXNet 0.9 and 1.0 (348 and 398 MMACs) beside the MobileNetV2 grid; the `params` proxy
-# and a 2-second training keep the run to seconds (the dashboard, not the search, is under test).
+# 400 MMACs admits ReXNet 0.9 and 1.0 (348 and 398 MMACs) beside the MobileNetV2 grid; the default score
+# (the `imagenet` estimator) and 8 trials keep the run to seconds (the dashboard, not the search, is under test).
 RUN = ["run", "--space", "mbv2", "--budget", "400M", "--hw", "pixel", "--trials", "8", "--finalists", "1",
-       "--proxy", "params", "--train-seconds", "2", "--seed", "1", "--no-progress", "--name", "real"]  # fmt: skip
+       "--seed", "1", "--no-progress", "--name", "real"]  # fmt: skip
 
 
 @pytest.mark.slow
@@ -27,12 +27,16 @@ def test_dashboard_of_a_small_real_run(tmp_path):
     complete = int((run.trials["state"] == "COMPLETE").sum())
     assert summary["trials"] == 8 and summary["finalists"] == 1
     assert {"mobilenet_v2", "rexnet"} <= set(run.baselines["family"])
+    html = (tmp_path / "real" / "dashboard.html").read_text()
+    assert f"Score: {run.meta['score_label']}" in html and "finalists beat every no-slower baseline" in html
     url = (tmp_path / "real" / "dashboard.html").as_uri()
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         log = PageLog(page)
         page.goto(url)
         page.locator(".js-plotly-plot .main-svg").nth(5).wait_for()
+        verdict = page.locator("#verdict").text_content()
+        y_title = page.evaluate("document.getElementById('fig-latency').layout.yaxis.title.text")
         counts = page.evaluate(
             "Object.fromEntries(document.getElementById('fig-cost').data.map("
             "t => [t.name + '|' + (t.legendgroup || ''), (t.customdata || []).length]))"
@@ -40,6 +44,8 @@ def test_dashboard_of_a_small_real_run(tmp_path):
         page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
         page.close()
     assert log.errors == [] and log.requests == [url]
+    assert f" of {summary['finalists']} finalists beat every no-slower baseline" in verdict
+    assert y_title == run.meta["score_label"]
     assert counts.get("feasible|search", 0) + counts.get("infeasible|search", 0) == complete
     per_family = {
         g: sum(n for k, n in counts.items() if k.endswith("|" + g)) for g in ("mobilenet_v2", "rexnet")
