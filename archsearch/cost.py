@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from archsearch.arch import ArchConfig, Block, feature_sizes
 from archsearch.kernels import Kernel, block_kernels, decompose, head_kernels
@@ -83,6 +84,7 @@ class Cost:
         return self.macs / 1e6
 
 
+@lru_cache(maxsize=65536)
 def block_cost(b: Block, h: int) -> tuple[int, int, int]:
     """(MACs, params, peak elements) of one block entering at side `h`.
 
@@ -130,13 +132,18 @@ def block_cost(b: Block, h: int) -> tuple[int, int, int]:
 
 def cost(cfg: ArchConfig) -> Cost:
     """MACs, params and peak activation bytes at batch 1, from the config alone."""
+    return cost_by_block(cfg)[0]
+
+
+def cost_by_block(cfg: ArchConfig) -> tuple[Cost, list[tuple[int, int, int]]]:
+    """The network's cost and each block's (MACs, params, peak elements), in one pass."""
     sides = feature_sizes(cfg)
     s = cfg.stem
     stem = Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, cfg.resolution, sides[0])
     macs, params = _conv_macs(stem), _conv_params(stem)
     peak = _tensor(cfg.in_chans, cfg.resolution) + _tensor(s.channels, sides[0])
-    for b, h in zip(cfg.blocks, sides, strict=False):
-        m, p, pk = block_cost(b, h)
+    blocks = [block_cost(b, h) for b, h in zip(cfg.blocks, sides, strict=False)]
+    for m, p, pk in blocks:
         macs += m
         params += p
         peak = max(peak, pk * BYTES_PER_ELEMENT)
@@ -144,7 +151,7 @@ def cost(cfg: ArchConfig) -> Cost:
         macs += kernel_macs(k)
         params += kernel_params(k)
         peak = max(peak, _tensor(k.cin, k.h_in) + _tensor(k.cout, k.h_out))
-    return Cost(macs, params, peak)
+    return Cost(macs, params, peak), blocks
 
 
 def block_peak_from_kernels(b: Block, h: int) -> int:

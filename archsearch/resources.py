@@ -7,7 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 FOLDERS = ("search_spaces", "hardware_profiles", "accuracy_estimators")
-KINDS = {"search_spaces": "space", "hardware_profiles": "hardware profile", "accuracy_estimators": "accuracy estimator"}
+KINDS = {
+    "search_spaces": "space",
+    "hardware_profiles": "hardware profile",
+    "accuracy_estimators": "accuracy estimator",
+}
 
 
 class UnknownNameError(LookupError):
@@ -40,4 +44,6 @@ def find(folder: str, name: str, suffix: str = ".yaml") -> Path:
         cand = d / f"{name}{suffix}"
         if cand.is_file():
             return cand
-    raise UnknownNameError(f"unknown {KINDS[folder]} {name!r}; available: {', '.join(available(folder, suffix))}")
+    raise UnknownNameError(
+        f"unknown {KINDS[folder]} {name!r}; available: {', '.join(available(folder, suffix))}"
+    )

@@ -78,8 +78,12 @@ def test_card_command_small(cli, tmp_path):
     assert len(trials) == 30 and all(t["config_json"] for t in trials if t["state"] == "COMPLETE")
     assert {t["extrapolates"] for t in trials if t["score"]} <= {"true", "false"}
     finalists = [t for t in trials if t["finalist"] == "true"]
-    assert finalists and all(int(t["macs"]) <= 300_000_000 and t["extrapolates"] == "false" for t in finalists)
-    assert all(t["baseline"] and t["margin"] for t in finalists) and not any(t["trained_top1"] for t in finalists)
+    assert finalists and all(
+        int(t["macs"]) <= 300_000_000 and t["extrapolates"] == "false" for t in finalists
+    )
+    assert all(t["baseline"] and t["margin"] for t in finalists) and not any(
+        t["trained_top1"] for t in finalists
+    )
     base = rows(run / "baselines.csv")
     assert any(b["name"] == "mobilenet_v2-1.0-192" for b in base) and all(int(b["macs"]) <= 3e8 for b in base)
     assert not any(b["name"] == "mobilenet_v2-1.0-224" for b in base)  # 300.8M: just over the budget
@@ -91,7 +95,11 @@ def test_ensemble_score_is_fitted_on_a_reference_sample(tmp_path):
                       reference=6, baselines=False, out=str(tmp_path), name="ens")  # fmt: skip
     result = execute(start(opts, argv=[]), progress=False)
     ref = json.loads((result.run.path / "reference.json").read_text())
-    assert ref["name"] == "ensemble" and set(ref["reference"]) == set(ref["members"]) and len(ref["configs"]) == 6
+    assert (
+        ref["name"] == "ensemble"
+        and set(ref["reference"]) == set(ref["members"])
+        and len(ref["configs"]) == 6
+    )
     trials = rows(result.run.trials_csv)
     scored = [t for t in trials if t["score"]]
     assert scored and all(0 <= float(t["score"]) <= 1 and t[f"proxy_{ref['members'][0]}"] for t in scored)

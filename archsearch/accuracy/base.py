@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from archsearch.arch import ArchConfig
-from archsearch.cost import Cost
 
 
 class EstimatorError(ValueError):
@@ -64,6 +63,7 @@ class AccuracyEstimator(ABC):
     """Higher value = predicted better network."""
 
     name: str = ""
+    kind: str = ""  # learned, proxy, ensemble, training
     unit: str = "score"  # "top1" (percent) or "score" (ranks only)
     description: str = ""
     population: bool = False  # True: `fit(reference configs)` is needed before `predict`
@@ -80,8 +80,8 @@ class AccuracyEstimator(ABC):
         return self
 
     @abstractmethod
-    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
-        """Predictions for `configs` (`costs`: their analytic costs, when the caller has them)."""
+    def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
+        """Predictions for `configs`."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -113,10 +113,16 @@ def register_estimator(name: str, factory: Factory) -> None:
 
 
 def get_estimator(name: str, settings: ProxySettings | None = None) -> AccuracyEstimator:
-    """A registered estimator by name; a one-line error lists the available ones."""
+    """A registered estimator by name, or an estimator file by path; a one-line error lists the names."""
+    if name.endswith(".json"):
+        from archsearch.accuracy.members import load_learned
+
+        return load_learned(name)
     _load_members()
     if name not in REGISTRY:
-        raise EstimatorError(f"unknown accuracy estimator {name!r}; available: {', '.join(list_estimators())}")
+        raise EstimatorError(
+            f"unknown accuracy estimator {name!r}; available: {', '.join(list_estimators())}"
+        )
     return REGISTRY[name](settings or ProxySettings())
 
 

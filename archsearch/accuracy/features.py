@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archsearch.arch import ArchConfig, feature_sizes
-from archsearch.cost import Cost, block_cost, cost
+from archsearch.arch import ArchConfig
+from archsearch.cost import cost_by_block
 
 LEVELS = (1, 2, 4, 8, 16, 32)
 # Activations by family: ReLU6 is ReLU clipped (same accuracy in the MobileNet papers' ablations).
@@ -36,16 +36,16 @@ class FeatureError(ValueError):
     """A config the estimators cannot describe (a block kind or stride pattern outside the features)."""
 
 
-def featurize(cfg: ArchConfig, c: Cost | None = None) -> list[float]:
-    """The feature vector of `cfg` in the order of `FEATURES` (`c`: its cost, if already counted)."""
-    c = c or cost(cfg)
+def featurize(cfg: ArchConfig) -> list[float]:
+    """The feature vector of `cfg` in the order of `FEATURES`."""
+    c, costs = cost_by_block(cfg)
     stride = cfg.stem.stride
     # per level: blocks, sum of expansions, sum of kernels, SE blocks, MACs, params
     per = {lv: [0, 0.0, 0.0, 0, 0, 0] for lv in LEVELS}
     first: dict[int, tuple[float, float, float]] = {}  # the level's first block: expansion, kernel, SE
     acts = dict.fromkeys(sorted(set(ACT_FAMILIES.values())), 0)
     depth = 0
-    for b, side in zip(cfg.blocks, feature_sizes(cfg), strict=False):
+    for b, (macs, params, _) in zip(cfg.blocks, costs, strict=True):
         stride *= b.stride
         if b.kind in ("skip",):
             continue
@@ -61,7 +61,6 @@ def featurize(cfg: ArchConfig, c: Cost | None = None) -> list[float]:
         row[1] += expansion
         row[2] += kernel
         row[3] += se
-        macs, params, _ = block_cost(b, side)
         row[4] += macs
         row[5] += params
         acts[family] += 1
@@ -71,7 +70,14 @@ def featurize(cfg: ArchConfig, c: Cost | None = None) -> list[float]:
     out = [math.log(c.macs), math.log(c.params), math.log(cfg.resolution)]
     for lv in LEVELS:
         n, e, k, se, macs, params = per[lv]
-        out += [n, e / n if n else 0.0, k / n if n else 0.0, se / n if n else 0.0, macs / c.macs, params / c.params]
+        out += [
+            n,
+            e / n if n else 0.0,
+            k / n if n else 0.0,
+            se / n if n else 0.0,
+            macs / c.macs,
+            params / c.params,
+        ]
     for lv in LEVELS:
         out += first.get(lv, (0.0, 0.0, 0.0))
     out.append(depth)
@@ -79,13 +85,9 @@ def featurize(cfg: ArchConfig, c: Cost | None = None) -> list[float]:
     return out
 
 
-def feature_matrix(configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> np.ndarray:
+def feature_matrix(configs: Sequence[ArchConfig]) -> np.ndarray:
     """Rows of `featurize` for many configs, as float64."""
-    if costs is None:
-        return np.array([featurize(cfg) for cfg in configs], float).reshape(len(configs), len(FEATURES))
-    return np.array([featurize(cfg, c) for cfg, c in zip(configs, costs, strict=True)], float).reshape(
-        len(configs), len(FEATURES)
-    )
+    return np.array([featurize(cfg) for cfg in configs], float).reshape(len(configs), len(FEATURES))
 
 
 @dataclass(frozen=True)

@@ -35,17 +35,14 @@ EQUAL_MACS_PAIRS = (
 )
 
 
-def agreement(pred: Sequence[float], truth: Sequence[float], k: int = 10) -> dict[str, float]:
-    """Kendall, Spearman, MAE and top-k regret (best truth minus the best truth among the k best predicted)."""
-    p, t = np.asarray(pred, float), np.asarray(truth, float)
-    top = np.argsort(-p, kind="stable")[:k]
-    return {
-        "n": len(p),
-        "kendall": round(float(stats.kendalltau(p, t).statistic), 4),
-        "spearman": round(float(stats.spearmanr(p, t).statistic), 4),
-        "mae": round(float(np.abs(p - t).mean()), 3),
-        "top10_regret": round(float(t.max() - t[top].max()), 3),
-    }
+def agreement(pred: Sequence[float], truth: Sequence[float]) -> dict[str, float]:
+    """The figures an estimator file states: `proxies.evaluation.agreement` plus MAE, rounded."""
+    from archsearch.proxies.evaluation import agreement as rank_agreement
+
+    a = rank_agreement(list(pred), truth)
+    mae = float(np.abs(np.asarray(pred, float) - np.asarray(truth, float)).mean())
+    return {"n": a.n, "kendall": round(a.kendall, 4), "spearman": round(a.spearman, 4), "mae": round(mae, 3),
+            "top10_regret": round(a.top10_regret, 3)}  # fmt: skip
 
 
 def _fit(rows: Rows, name: str = "imagenet", reference: str = "full") -> LearnedEstimator:
@@ -100,7 +97,9 @@ def fit_imagenet() -> LearnedEstimator:
     full = full_training_rows()
     from archsearch.baselines import get_baseline
 
-    rex, v2 = est.predict([get_baseline("rexnet-1.0-224").config, get_baseline("mobilenet_v2-1.0-224").config]).value
+    rex, v2 = est.predict(
+        [get_baseline("rexnet-1.0-224").config, get_baseline("mobilenet_v2-1.0-224").config]
+    ).value
     est.meta = {
         "provenance": _provenance(rows, "full-training grids of REFERENCE.md §1-3 (archsearch.baselines) + "
                                   "../shared/data/accel-nasbench/accel_nasbench_imagenet.csv split=calibration"),
@@ -126,13 +125,17 @@ def fit_cifar10() -> LearnedEstimator:
     est = _fit(fit, "cifar10", reference="nbm")
     x = feature_matrix(report.configs)
     figures = agreement(est.predict_matrix(x).value, report.targets)
-    est.noise = round(float(np.sqrt(np.mean((est.predict_matrix(x).value - np.asarray(report.targets)) ** 2))), 3)
+    est.noise = round(
+        float(np.sqrt(np.mean((est.predict_matrix(x).value - np.asarray(report.targets)) ** 2))), 3
+    )
     est.meta = {
         "provenance": _provenance(fit, "../shared/data/nas-bench-macro/nas-bench-macro_cifar10.json, mean_acc, "
                                   "seeded half (seed 0) of the 3969 distinct networks"),
         "validation": {"nbm_other_half": figures},
     }  # fmt: skip
-    est.description = "CIFAR-10 top-1 (%) as NAS-Bench-Macro trains (50 epochs): LightGBM on the general features"
+    est.description = (
+        "CIFAR-10 top-1 (%) as NAS-Bench-Macro trains (50 epochs): LightGBM on the general features"
+    )
     est.target = "CIFAR-10 top-1 (%)"
     return est
 

@@ -34,7 +34,6 @@ from archsearch.accuracy.features import (
     feature_matrix,
 )
 from archsearch.arch import ArchConfig
-from archsearch.cost import Cost
 
 FORMAT = "archsearch-accuracy-estimator/1"
 SIZE_IDX = [FEATURES.index(f) for f in SIZE_FEATURES]
@@ -59,6 +58,7 @@ LGBM_PARAMS = {
 
 
 class LearnedEstimator(AccuracyEstimator):
+    kind = "learned"
     unit = "top1"
 
     def __init__(self, name: str, description: str = "", reference_source: str = "full", members: int = 3,
@@ -128,8 +128,8 @@ class LearnedEstimator(AccuracyEstimator):
         return preds.mean(0), preds.std(0)
 
     # -- prediction
-    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
-        return self.predict_matrix(_features(configs, costs))
+    def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
+        return self.predict_matrix(_features(configs))
 
     def predict_matrix(self, x: np.ndarray) -> Prediction:
         if self.size_coef is None or self.domain is None:
@@ -147,7 +147,9 @@ class LearnedEstimator(AccuracyEstimator):
         if source == self.reference_source:
             return self.predict_matrix(x).value
         if source not in self.calibration:
-            raise EstimatorError(f"{self.name}: no calibration for source {source!r}; has {sorted(self.calibration)}")
+            raise EstimatorError(
+                f"{self.name}: no calibration for source {source!r}; has {sorted(self.calibration)}"
+            )
         return _affine(x[:, SIZE_IDX], self.calibration[source]) + self._design(x)[0]
 
     @property
@@ -186,13 +188,24 @@ class LearnedEstimator(AccuracyEstimator):
 
         try:
             if d.get("format") != FORMAT:
-                raise EstimatorError(f"not an archsearch estimator file (format {d.get('format')!r}, expected {FORMAT})")
+                raise EstimatorError(
+                    f"not an archsearch estimator file (format {d.get('format')!r}, expected {FORMAT})"
+                )
             if d["features"] != {"size": list(SIZE_FEATURES), "design": list(DESIGN_INPUTS)}:
-                raise EstimatorError("estimator file was fitted on other features than this archsearch computes")
-            est = cls(d["name"], d.get("description", ""), d["reference_source"], target=d.get("target", "top-1 (%)"))
+                raise EstimatorError(
+                    "estimator file was fitted on other features than this archsearch computes"
+                )
+            est = cls(
+                d["name"],
+                d.get("description", ""),
+                d["reference_source"],
+                target=d.get("target", "top-1 (%)"),
+            )
             est.size_coef = np.array([d["size_term"]["intercept"], *d["size_term"]["coef"]], float)
             est.design_weight = float(d["design_weight"])
-            est.calibration = {s: np.array([v["intercept"], *v["coef"]], float) for s, v in d["calibration"].items()}
+            est.calibration = {
+                s: np.array([v["intercept"], *v["coef"]], float) for s, v in d["calibration"].items()
+            }
             est.noise = float(d["noise_rmse"])
             est.domain = Domain.from_dict(d["domain"])
             est.boosters = [lgb.Booster(model_str=m) for m in d["design_term"]["models"]]
@@ -200,8 +213,14 @@ class LearnedEstimator(AccuracyEstimator):
         except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as e:
             if isinstance(e, EstimatorError):
                 raise
-            raise EstimatorError(f"malformed estimator file: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else e}") from None
-        if len(est.size_coef) != len(SIZE_FEATURES) + 1 or not est.boosters or list(est.domain.names) != list(FEATURES):
+            raise EstimatorError(
+                f"malformed estimator file: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else e}"
+            ) from None
+        if (
+            len(est.size_coef) != len(SIZE_FEATURES) + 1
+            or not est.boosters
+            or list(est.domain.names) != list(FEATURES)
+        ):
             raise EstimatorError("malformed estimator file: size term, design term or domain incomplete")
         est.meta = {k: d[k] for k in ("provenance", "validation") if k in d}
         return est  # fmt: skip
@@ -229,9 +248,9 @@ class LearnedEstimator(AccuracyEstimator):
             raise EstimatorError(f"{path}: {e}") from None
 
 
-def _features(configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> np.ndarray:
+def _features(configs: Sequence[ArchConfig]) -> np.ndarray:
     try:
-        return feature_matrix(configs, costs)
+        return feature_matrix(configs)
     except FeatureError as e:
         raise EstimatorError(str(e)) from None
 

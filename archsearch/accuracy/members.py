@@ -22,7 +22,7 @@ from archsearch.accuracy.base import (
 )
 from archsearch.accuracy.learned import LearnedEstimator
 from archsearch.arch import ArchConfig
-from archsearch.cost import Cost, cost
+from archsearch.cost import cost
 from archsearch.resources import available, find
 
 FOLDER = "accuracy_estimators"
@@ -35,6 +35,10 @@ def _load_file(path: str) -> LearnedEstimator:
 
 def load_learned(name_or_path: str) -> LearnedEstimator:
     """A shipped estimator by name, or any estimator file by path (cached per process)."""
+    from pathlib import Path
+
+    if name_or_path.endswith(".json") and not Path(name_or_path).is_file():
+        raise EstimatorError(f"estimator file not found: {name_or_path}")
     return _load_file(str(find(FOLDER, name_or_path, ".json").resolve()))
 
 
@@ -56,24 +60,39 @@ def _dataset(spec: str | None) -> Any:
     return load_dataset(spec)
 
 
+@lru_cache(maxsize=16)
+def _batch(data: str | None, resolution: int, batch: int, seed: int) -> Any:
+    """The seeded minibatch of a dataset at a resolution, made once per process (normalising it scans the
+    whole training split)."""
+    from archsearch.proxies.scoring import make_batch
+
+    return make_batch(_dataset(data), resolution, batch, seed)
+
+
 def proxy_values(cfg: ArchConfig, names: Sequence[str], settings: ProxySettings) -> dict[str, float | None]:
     """Zero-cost proxies of `cfg` (None where one failed). Proxies that count the network (`macs`,
     `params`) are taken from the network as searched, at its own resolution, not from its proxy-sized copy,
-    so that resolution still reaches the score."""
-    from archsearch.proxies import score_config
-    from archsearch.proxies.scoring import min_resolution
+    so that resolution still reaches the score; they build no torch module."""
+    from archsearch.proxies.scoring import adapt, expand, min_resolution, score_batch
 
-    res = max(settings.resolution or auto_proxy_resolution(cfg), min_resolution(cfg))
-    scores = score_config(cfg, list(names), _dataset(settings.data), res, settings.batch, settings.seed)
-    c = cost(cfg)
-    for name, attr in COST_PROXIES.items():
-        if name in scores:
-            scores[name] = float(getattr(c, attr))
-    return scores
+    out: dict[str, float | None] = {}
+    counted = [n for n in names if n in COST_PROXIES]
+    if counted:
+        c = cost(cfg)
+        out.update({n: float(getattr(c, COST_PROXIES[n])) for n in counted})
+    run = [n for n in names if n not in COST_PROXIES]
+    if run:
+        expand(run)  # unknown names fail before any work
+        res = max(settings.resolution or auto_proxy_resolution(cfg), min_resolution(cfg))
+        images, labels = _batch(settings.data, res, settings.batch, settings.seed)
+        out.update(score_batch(adapt(cfg, _dataset(settings.data), res), run, images, labels, settings.seed))
+    return {n: out[n] for n in expand(list(names))}
 
 
 class ProxyEstimator(AccuracyEstimator):
     """One zero-cost proxy as an estimator: a score that ranks, no domain, no uncertainty."""
+
+    kind = "proxy"
 
     def __init__(self, proxy: str, settings: ProxySettings):
         from archsearch.proxies import get_proxy
@@ -81,7 +100,7 @@ class ProxyEstimator(AccuracyEstimator):
         self.name, self.settings, self.inputs = proxy, settings, (proxy,)
         self.description = get_proxy(proxy).description
 
-    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
+    def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
         rows = [proxy_values(c, [self.name], self.settings) for c in configs]
         pred = Prediction.inside([r[self.name] for r in rows])
         return Prediction(pred.value, pred.uncertainty, pred.extrapolates, pred.why, tuple(rows))
@@ -93,6 +112,7 @@ class RankEnsembleEstimator(AccuracyEstimator):
     afterwards every trial and baseline of a run is scored on the same, stationary scale."""
 
     name = "ensemble"
+    kind = "ensemble"
     population = True
 
     def __init__(self, settings: ProxySettings, members: Sequence[str] | None = None):
@@ -113,7 +133,7 @@ class RankEnsembleEstimator(AccuracyEstimator):
         self.reference = {m: sorted(r[m] for r in rows if r.get(m) is not None) for m in self.members}
         return self
 
-    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
+    def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
         if not self.reference:
             raise EstimatorError("ensemble: fit it on a reference sample of the space first")
         rows = [proxy_values(c, self.members, self.settings) for c in configs]
@@ -143,13 +163,14 @@ class TrainingEstimator(AccuracyEstimator):
     """Short proxy training (quarter-width stand-in, 60 s by default): held-out top-1 on the run's data."""
 
     name = "training"
+    kind = "training"
     unit = "top1"
     description = "held-out top-1 after short proxy training of a narrow stand-in (slow: finalists)"
 
     def __init__(self, settings: ProxySettings, seconds: float = 60.0, width: float = 0.25):
         self.settings, self.seconds, self.width = settings, seconds, width
 
-    def predict(self, configs: Sequence[ArchConfig], costs: Sequence[Cost] | None = None) -> Prediction:
+    def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
         from archsearch.proxies import train_config
 
         tops = [
@@ -162,6 +183,13 @@ class TrainingEstimator(AccuracyEstimator):
     @property
     def axis_label(self) -> str:
         return "short-training top-1 (%)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "seconds": self.seconds, "width": self.width}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], settings: ProxySettings | None = None) -> TrainingEstimator:
+        return cls(settings or ProxySettings(), float(d.get("seconds", 60.0)), float(d.get("width", 0.25)))
 
 
 def estimator_from_state(state: str, settings: ProxySettings) -> AccuracyEstimator:

@@ -34,7 +34,9 @@ class Rows:
 
     def where(self, keep: list[bool]) -> Rows:
         pick = [i for i, k in enumerate(keep) if k]
-        return Rows(*([col[i] for i in pick] for col in (self.configs, self.targets, self.sources, self.groups)))
+        return Rows(
+            *([col[i] for i in pick] for col in (self.configs, self.targets, self.sources, self.groups))
+        )
 
 
 def full_training_rows(families: tuple[str, ...] = FULL_FAMILIES) -> Rows:
@@ -53,7 +55,9 @@ def anb_rows(split: str = "calibration", path: str | None = None) -> Rows:
     from archsearch.accuracy.anb import load_anb
 
     rows = load_anb(path, split=split)
-    return Rows([r.config() for r in rows], [r.val_top1 for r in rows], ["anb"] * len(rows), [split] * len(rows))
+    return Rows(
+        [r.config() for r in rows], [r.val_top1 for r in rows], ["anb"] * len(rows), [split] * len(rows)
+    )
 
 
 def imagenet_rows() -> Rows:

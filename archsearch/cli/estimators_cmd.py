@@ -13,7 +13,7 @@ from archsearch.cli import UsageError, add_format
 from archsearch.output import render
 
 if TYPE_CHECKING:  # imported lazily at run time: the estimators pull in numpy and LightGBM
-    from archsearch.accuracy.base import AccuracyEstimator, ProxySettings
+    from archsearch.accuracy.base import AccuracyEstimator
 
 CHECKOUT = Path(__file__).resolve().parent.parent.parent
 AGREEMENT_KEYS = ("kendall", "mae", "n")
@@ -38,25 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_format(ft)
     ft.set_defaults(func=run_fit)
-
-
-def open_estimator(spec: str, settings: ProxySettings | None = None) -> AccuracyEstimator:
-    """A registered estimator by name (`imagenet`, `snip`, ...) or any estimator file by path."""
-    from archsearch.accuracy.base import get_estimator
-    from archsearch.accuracy.learned import LearnedEstimator
-
-    if spec.endswith(".json") or "/" in spec:
-        return LearnedEstimator.load(spec)
-    return get_estimator(spec, settings)
-
-
-def kind_of(est: AccuracyEstimator) -> str:
-    from archsearch.accuracy.learned import LearnedEstimator
-    from archsearch.accuracy.members import ProxyEstimator, RankEnsembleEstimator, TrainingEstimator
-
-    kinds = {LearnedEstimator: "learned", ProxyEstimator: "proxy", RankEnsembleEstimator: "ensemble",
-             TrainingEstimator: "training"}  # fmt: skip
-    return next((k for t, k in kinds.items() if isinstance(est, t)), type(est).__name__)
 
 
 def _is_agreement(v: Any) -> bool:
@@ -84,7 +65,7 @@ def describe(est: AccuracyEstimator) -> dict[str, Any]:
     """What an estimator is and, for a learned one, everything its file says except the tree models."""
     d: dict[str, Any] = {
         "name": est.name,
-        "kind": kind_of(est),
+        "kind": est.kind,
         "unit": est.unit,
         "description": est.description,
     }
@@ -128,7 +109,7 @@ def run_list(args: argparse.Namespace) -> int:
     rows = []
     for name in list_estimators():
         est = get_estimator(name)
-        kind = kind_of(est)
+        kind = est.kind
         rows.append({"name": name, "kind": kind, "unit": est.unit,
                      "what": est.target if kind == "learned" else est.description,
                      "held_out": headline(est.figures)})  # fmt: skip
@@ -140,7 +121,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    d = describe(open_estimator(args.name))
+    from archsearch.accuracy.base import get_estimator
+
+    d = describe(get_estimator(args.name))
     if args.format == "json":
         print(json.dumps(d, indent=2))
         return 0

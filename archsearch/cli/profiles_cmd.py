@@ -131,7 +131,7 @@ def run_predict(args: argparse.Namespace) -> int:
             row.update(profile=profile.name, latency_ms=round(profile.predict(cfg), 4))
         rows.append(row)
     if est is not None:
-        pred = est.predict([cfg for cfg, _ in nets], costs)
+        pred = est.predict([cfg for cfg, _ in nets])
         column = "predicted_top1" if est.unit == "top1" else "score"
         for i, row in enumerate(rows):
             row.update({column: _finite(pred.value[i]), "uncertainty": _finite(pred.uncertainty[i]),
@@ -145,11 +145,10 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def _estimator(args: argparse.Namespace) -> AccuracyEstimator:
-    from archsearch.accuracy.base import ProxySettings
-    from archsearch.cli.estimators_cmd import open_estimator
+    from archsearch.accuracy.base import ProxySettings, get_estimator
 
     settings = ProxySettings(data=args.data, resolution=args.proxy_resolution, batch=args.proxy_batch)
-    est = open_estimator(args.accuracy, settings)
+    est = get_estimator(args.accuracy, settings)
     if est.population:
         raise UsageError(f"{est.name} is a population estimator: it ranks networks against a reference sample of "
                          "a search space and cannot score a list alone (use it in 'archsearch run' or "

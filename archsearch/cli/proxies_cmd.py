@@ -114,9 +114,9 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _estimators(names: list[str], settings: ProxySettings) -> dict[str, AccuracyEstimator]:
     """Every name opened before any work, so a typo fails at once."""
-    from archsearch.cli.estimators_cmd import open_estimator
+    from archsearch.accuracy.base import get_estimator
 
-    return {n: open_estimator(n, settings) for n in names}
+    return {n: get_estimator(n, settings) for n in names}
 
 
 def _row(label: str, e: Evaluation, learned: bool) -> dict:

@@ -12,8 +12,8 @@ from typing import Any
 
 from archsearch.cli import add_format
 from archsearch.output import render
-from archsearch.search.engine import SAMPLERS, RunOptions, RunResult, execute, resume, start
 from archsearch.search.compare import verdict
+from archsearch.search.engine import SAMPLERS, RunOptions, RunResult, execute, resume, start
 from archsearch.search.evaluate import OBJECTIVES
 from archsearch.search.executors import EXECUTORS
 
@@ -186,7 +186,9 @@ def score_note(meta: dict[str, Any]) -> str:
         parts.append(f"{family} unseen: Kendall {v['kendall']:.2f}, MAE {v['mae']:.1f} pts")
     if "nbm_other_half" in figs:
         a = figs["nbm_other_half"]
-        parts.append(f"Kendall {a['kendall']:.2f}, MAE {a['mae']:.2f} pts on {a['n']} held-out NAS-Bench-Macro networks")
+        parts.append(
+            f"Kendall {a['kendall']:.2f}, MAE {a['mae']:.2f} pts on {a['n']} held-out NAS-Bench-Macro networks"
+        )
     label = meta.get("score_label", "score")
     if not parts:
         return f"Score: {label} (a ranking, no accuracy units)."
@@ -200,7 +202,11 @@ def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) ->
     rows = []
     for r in result.finalists:
         c = versus.get(f"trial {r['number']}")
-        rows.append(_summary_row(f"trial {r['number']}", r | ({"baseline": c.baseline, "margin": c.margin} if c else {}), None))
+        rows.append(
+            _summary_row(
+                f"trial {r['number']}", r | ({"baseline": c.baseline, "margin": c.margin} if c else {}), None
+            )
+        )
     for b in result.baselines:
         if fmt != "table":
             rows.append(_summary_row(b["name"], b, b.get("published_top1")))

@@ -205,4 +205,3 @@ def measured_curve() -> str:
     points = ", ".join(f"{p['budget']} (~{p['seconds']:g} s) Kendall {p['kendall']:.2f}" for p in c["points"])
     return (f"{c['width']:g}-width stand-ins of {c['networks']} networks rank at {points} "
             f"(MACs alone {c['macs_kendall']:.2f}, seed-to-seed ceiling {c['seed_ceiling_kendall']:.2f}).")  # fmt: skip
-

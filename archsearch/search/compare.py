@@ -35,7 +35,9 @@ class Comparison:
             head += " (extrapolates)"
         if self.baseline is None:
             return f"{head} | no baseline is this fast"
-        published = f" (published {self.baseline_published:.1f}%)" if self.baseline_published is not None else ""
+        published = (
+            f" (published {self.baseline_published:.1f}%)" if self.baseline_published is not None else ""
+        )
         return (f"{head} | {self.baseline}: {self.baseline_score:.1f}{unit}{published} at "
                 f"{self.baseline_latency_ms:.1f} ms | {self.margin:+.1f} pts")  # fmt: skip
 

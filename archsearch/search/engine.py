@@ -63,13 +63,13 @@ class RunOptions:
     budget: str | None = "300MFLOPs"
     latency_ms: str | None = None
     params_limit: str | None = None
-    trials: int = 100
+    trials: int = 1000  # found-front hypervolume vs trials: benchmarks/RESULTS.md, "Search wins"
     objectives: str = "score,latency"
     sampler: str = "tpe"
     score: str = "imagenet"
     allow_extrapolation: bool = False
     seed_baselines: bool = True
-    finalists: int = 2
+    finalists: int = 4
     data: str | None = None
     seed: int = 0
     out: str = "runs"
@@ -104,7 +104,9 @@ class RunResult:
     finalists: list[dict[str, Any]]
     baselines: list[dict[str, Any]]
     comparisons: list[Comparison]
-    trained: bool  # False: no --data, so finalists were not trained (training on synthetic images ranks nothing)
+    trained: (
+        bool  # False: no --data, so finalists were not trained (training on synthetic images ranks nothing)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -467,7 +469,12 @@ def score_meta(ctx: EvalContext) -> dict[str, Any]:
     from archsearch.accuracy.base import get_estimator
 
     est = get_estimator(ctx.score, ctx.settings)
-    return {"score": est.name, "score_label": est.axis_label, "score_unit": est.unit, "score_figures": est.figures}
+    return {
+        "score": est.name,
+        "score_label": est.axis_label,
+        "score_unit": est.unit,
+        "score_figures": est.figures,
+    }
 
 
 def start(opts: RunOptions, argv: list[str] | None = None) -> Search:
@@ -529,7 +536,8 @@ def execute(search: Search, progress: bool = True) -> RunResult:
         search.train_finalists(finalists)
         checkpoint()
         rows = [
-            search.row(t) | {"name": f"trial {t.number}", "trained_top1": search.training(t.number).get("trained_top1")}
+            search.row(t)
+            | {"name": f"trial {t.number}", "trained_top1": search.training(t.number).get("trained_top1")}
             for t in finalists
         ]
         comparisons = compare(rows, baselines)

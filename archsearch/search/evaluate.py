@@ -123,7 +123,7 @@ def evaluate_cheap(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     rec = screen(ctx, cfg, c)
     rec["score"] = None
     if max(rec["constraints"].values()) == 0.0:
-        pred = estimator(ctx).predict([cfg], [c])
+        pred = estimator(ctx).predict([cfg])
         score = pred.value[0]
         rec["score"] = None if math.isnan(score) else float(score)
         rec["score_uncertainty"] = None if math.isnan(pred.uncertainty[0]) else float(pred.uncertainty[0])

@@ -37,7 +37,9 @@ BUILDERS: dict[tuple[str, str], ParamBuilder] = {
 }
 
 
-def baseline_params(space: SearchSpace, baselines: list[Baseline] | None = None) -> list[tuple[str, dict[str, Any]]]:
+def baseline_params(
+    space: SearchSpace, baselines: list[Baseline] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(baseline name, the space's free parameters) for every baseline the space reproduces exactly."""
     out = []
     for b in baselines if baselines is not None else comparison_baselines():
