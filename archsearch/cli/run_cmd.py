@@ -12,6 +12,7 @@ from typing import Any
 
 from archsearch.cli import add_format
 from archsearch.output import render
+from archsearch.report.estimator import Score, figures_line
 from archsearch.search.compare import verdict
 from archsearch.search.engine import SAMPLERS, RunOptions, RunResult, execute, resume, start
 from archsearch.search.evaluate import OBJECTIVES
@@ -174,27 +175,6 @@ def trust(opts: RunOptions) -> str:
     return TRUST.format(budget=budget, what=what, data=opts.data, curve=measured_curve(), advice=advice)
 
 
-def score_note(meta: dict[str, Any]) -> str:
-    """The score's own held-out figures, read from the estimator file via run.json."""
-    figs = meta.get("score_figures") or {}
-    parts = []
-    if "anb_holdout" in figs:
-        a = figs["anb_holdout"]
-        parts.append(f"Kendall {a['kendall']:.2f} (MAE {a['mae']:.2f} pts, proxy-training scale) on {a['n']} "
-                     "held-out Accel-NASBench networks")  # fmt: skip
-    for family, v in (figs.get("leave_one_family_out") or {}).items():
-        parts.append(f"{family} unseen: Kendall {v['kendall']:.2f}, MAE {v['mae']:.1f} pts")
-    if "nbm_other_half" in figs:
-        a = figs["nbm_other_half"]
-        parts.append(
-            f"Kendall {a['kendall']:.2f}, MAE {a['mae']:.2f} pts on {a['n']} held-out NAS-Bench-Macro networks"
-        )
-    label = meta.get("score_label", "score")
-    if not parts:
-        return f"Score: {label} (a ranking, no accuracy units)."
-    return f"Score: {label}; its error on data it never saw: " + "; ".join(parts) + "."
-
-
 def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) -> None:
     meta = result.run.read_meta()
     unit = "%" if meta.get("score_unit") == "top1" else ""
@@ -223,7 +203,7 @@ def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) ->
         if str(r.get("extrapolates")).lower() == "true":
             print(f"warning: trial {r['number']} extrapolates ({r.get('extrapolation')}): its score is outside "
                   "the estimator's fitted ranges (--allow-extrapolation was given)")  # fmt: skip
-    print("\n" + textwrap.fill(score_note(meta), 100))
+    print("\n" + textwrap.fill(figures_line(Score.of(meta)), 100))
     opts = RunOptions.recorded(meta["options"])
     if result.trained:
         print("\n" + textwrap.fill(trust(opts), 100))
