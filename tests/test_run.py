@@ -226,6 +226,11 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path):
         (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot use storage"),
         (["--resume", "no-such-run"], "no run 'no-such-run'"),
         (["--score", "nope"], "unknown accuracy estimator 'nope'"),
+        (
+            ["--space", "nasbench-macro", "--budget", "60M"],
+            "score imagenet cannot score space nasbench-macro",
+        ),
+        (["--score", "cifar10"], "score cifar10 cannot score space mbv2"),
         (["--also", "nope"], "unknown proxy 'nope'"),
         (["--train-width", "2"], "--train-width 2 must be in (0, 1]"),
     ],

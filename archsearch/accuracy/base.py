@@ -44,7 +44,7 @@ class Prediction:
     value: np.ndarray
     uncertainty: np.ndarray
     extrapolates: np.ndarray
-    why: tuple[str, ...]
+    why: Sequence[str]
     details: tuple[dict[str, float | None], ...] = ()
     outside: np.ndarray | None = None
 

@@ -10,14 +10,13 @@ therefore applies to every other, and `Domain` says when a config lies outside w
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
 from archsearch.arch import ArchConfig
-from archsearch.cost import cost_by_block
 
 LEVELS = (1, 2, 4, 8, 16, 32)
 # Activations by family: ReLU6 is ReLU clipped (same accuracy in the MobileNet papers' ablations).
@@ -36,58 +35,120 @@ class FeatureError(ValueError):
     """A config the estimators cannot describe (a block kind or stride pattern outside the features)."""
 
 
+_BLOCK_FIELDS = attrgetter("kind", "cin", "cout", "k", "stride", "mid", "se", "groups", "se_bn", "act")
+_FAMILY_NAMES = tuple(sorted(set(ACT_FAMILIES.values())))
+
+
 def featurize(cfg: ArchConfig) -> list[float]:
     """The feature vector of `cfg` in the order of `FEATURES`."""
-    c, costs = cost_by_block(cfg)
-    stride = cfg.stem.stride
-    # per level: blocks, sum of expansions, sum of kernels, SE blocks, MACs, params
-    per = {lv: [0, 0.0, 0.0, 0, 0, 0] for lv in LEVELS}
-    first: dict[int, tuple[float, float, float]] = {}  # the level's first block: expansion, kernel, SE
-    acts = dict.fromkeys(sorted(set(ACT_FAMILIES.values())), 0)
-    depth = 0
-    for b, (macs, params, _) in zip(cfg.blocks, costs, strict=True):
-        stride *= b.stride
-        if b.kind in ("skip",):
-            continue
-        if stride not in per:
-            raise FeatureError(f"{cfg.name or cfg.id}: output stride {stride} outside {LEVELS}")
-        family = ACT_FAMILIES.get(b.act)
-        if family is None:
-            raise FeatureError(f"{cfg.name or cfg.id}: activation {b.act!r} has no feature")
-        row = per[stride]
-        expansion, kernel, se = (b.mid / b.cin if b.kind in ("ir", "rex") else 1.0), b.k, float(b.se > 0)
-        first.setdefault(stride, (expansion, kernel, se))
-        row[0] += 1
-        row[1] += expansion
-        row[2] += kernel
-        row[3] += se
-        row[4] += macs
-        row[5] += params
-        acts[family] += 1
-        depth += 1
-    if depth == 0:
-        raise FeatureError(f"{cfg.name or cfg.id}: no blocks to describe")
-    out = [math.log(c.macs), math.log(c.params), math.log(cfg.resolution)]
-    for lv in LEVELS:
-        n, e, k, se, macs, params = per[lv]
-        out += [
-            n,
-            e / n if n else 0.0,
-            k / n if n else 0.0,
-            se / n if n else 0.0,
-            macs / c.macs,
-            params / c.params,
-        ]
-    for lv in LEVELS:
-        out += first.get(lv, (0.0, 0.0, 0.0))
-    out.append(depth)
-    out += [v / depth for v in acts.values()]
-    return out
+    return feature_matrix([cfg])[0].tolist()
 
 
 def feature_matrix(configs: Sequence[ArchConfig]) -> np.ndarray:
-    """Rows of `featurize` for many configs, as float64."""
-    return np.array([featurize(cfg) for cfg in configs], float).reshape(len(configs), len(FEATURES))
+    """`FEATURES` of many configs (rows), as float64, vectorised over all their blocks at once.
+
+    MACs and params are the closed forms of `archsearch.cost` (conv + linear multiply-adds; every
+    parameter, BN included), written here over arrays because featurising is the estimators' hot path;
+    `tests/test_accuracy_features.py` holds them equal to `cost()` and `block_cost()`."""
+    n = len(configs)
+    rows: list[tuple] = []
+    counts = np.empty(n, np.int64)
+    scalars = np.empty((n, 9), np.int64)
+    for i, cfg in enumerate(configs):
+        rows.extend(map(_BLOCK_FIELDS, cfg.blocks))
+        counts[i] = len(cfg.blocks)
+        st, hd = cfg.stem, cfg.head
+        scalars[i] = (cfg.resolution, st.stride, st.channels, st.k, cfg.in_chans, hd.channels, hd.post_pool,
+                      cfg.num_classes, cfg.last_channels)  # fmt: skip
+    if not rows or (counts == 0).any():
+        raise FeatureError(f"{_name(configs[int(np.argmax(counts == 0))])}: no blocks to describe")
+    kind, cin, cout, k, stride, mid, se, groups, se_bn, act = zip(*rows, strict=True)
+    owner = np.repeat(np.arange(n), counts)
+    cin, cout, k, stride, mid, se, groups = (
+        np.array(v, np.int64) for v in (cin, cout, k, stride, mid, se, groups)
+    )
+    se_bn = np.array(se_bn, bool)
+    kinds = np.array(kind)
+    res, stem_stride = scalars[:, 0], scalars[:, 1]
+
+    # output stride after each block (cumulative within its config) and the sides around it
+    log_s = np.log2(stride).round().astype(np.int64)
+    cum = np.cumsum(log_s)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    before = np.concatenate([[0], cum[:-1]])[start]
+    out_stride = stem_stride[owner] << (cum - np.repeat(before, counts))
+    h = -(-res[owner] // (out_stride // stride))
+    ho = -(-res[owner] // out_stride)
+
+    # per-block MACs and params (archsearch.cost closed forms)
+    ir = (kinds == "ir") | (kinds == "rex")
+    ds, proj, skip = kinds == "ds", kinds == "proj", kinds == "skip"
+    expands = ir & (mid != cin)
+    macs = np.where(proj, cin * cout * ho * ho, 0)
+    params = np.where(proj, cin * cout + 2 * cout, 0)
+    macs += np.where(ds, k * k * cin * ho * ho + cin // groups * cout * ho * ho, 0)
+    params += np.where(ds, k * k * cin + 2 * cin + cin // groups * cout + 2 * cout, 0)
+    macs += np.where(ir, k * k * mid * ho * ho + mid // groups * cout * ho * ho + 2 * mid * se, 0)
+    macs += np.where(expands, cin // groups * mid * h * h, 0)
+    params += np.where(ir, k * k * mid + 2 * mid + mid // groups * cout + 2 * cout, 0)
+    params += np.where(expands, cin // groups * mid + 2 * mid, 0)
+    params += np.where(ir & (se > 0), 2 * mid * se + se + mid + np.where(se_bn, 2 * se, 0), 0)
+
+    # stem and head (conv stem + BN; head 1x1 conv + BN, optional post-pool 1x1 without BN, classifier)
+    s_ch, s_k, in_ch, head_ch, post, classes, last = (scalars[:, j] for j in range(2, 9))
+    h0 = -(-res // stem_stride)
+    hf = -(-res // (stem_stride << np.bincount(owner, log_s, n).astype(np.int64)))
+    feat_ch = np.where(head_ch > 0, head_ch, last)
+    cls_in = np.where(post > 0, post, feat_ch)
+    total_macs = (
+        s_k * s_k * in_ch * s_ch * h0 * h0 + last * head_ch * hf * hf + feat_ch * post + cls_in * classes
+    )
+    total_params = (s_k * s_k * in_ch * s_ch + 2 * s_ch + last * head_ch + 2 * head_ch + feat_ch * post
+                    + cls_in * classes + classes)  # fmt: skip
+    total_macs += np.bincount(owner, macs, n).astype(np.int64)
+    total_params += np.bincount(owner, params, n).astype(np.int64)
+
+    # what each block says about the design, grouped by output stride
+    level = np.searchsorted(LEVELS, out_stride)
+    bad = ~skip & (
+        (level >= len(LEVELS)) | (np.asarray(LEVELS)[np.minimum(level, len(LEVELS) - 1)] != out_stride)
+    )
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise FeatureError(f"{_name(configs[owner[i]])}: output stride {out_stride[i]} outside {LEVELS}")
+    family = np.array([_FAMILY_NAMES.index(ACT_FAMILIES[a]) if a in ACT_FAMILIES else -1 for a in act])
+    if (family[~skip] < 0).any():
+        i = int(np.argmax(~skip & (family < 0)))
+        raise FeatureError(f"{_name(configs[owner[i]])}: activation {act[i]!r} has no feature")
+    keep = ~skip
+    o, lv = owner[keep], level[keep]
+    expansion = np.where(ir, mid / cin, 1.0)[keep]
+    kern, has_se = k[keep].astype(float), (se[keep] > 0).astype(float)
+    cell = o * len(LEVELS) + lv
+    size = n * len(LEVELS)
+    per = np.stack(
+        [np.bincount(cell, w, size) for w in (None, expansion, kern, has_se, macs[keep], params[keep])]
+    )
+    per = per.reshape(6, n, len(LEVELS))
+    depth = per[0].sum(1)
+    if (depth == 0).any():
+        raise FeatureError(f"{_name(configs[int(np.argmax(depth == 0))])}: no blocks to describe")
+    first = np.zeros((3, n, len(LEVELS)))
+    cells, idx = np.unique(cell, return_index=True)  # blocks are in order: the first of each level
+    for j, v in enumerate((expansion, kern, has_se)):
+        first[j].flat[cells] = v[idx]
+    count = np.maximum(per[0], 1)
+    level_cols = np.stack([per[0], per[1] / count, per[2] / count, per[3] / count,
+                           per[4] / total_macs[:, None], per[5] / total_params[:, None]], 2)  # fmt: skip
+    acts = np.stack([np.bincount(o, family[keep] == j, n) for j in range(len(_FAMILY_NAMES))], 1)
+    return np.hstack([
+        np.log(total_macs)[:, None], np.log(total_params)[:, None], np.log(res)[:, None],
+        level_cols.reshape(n, -1), first.transpose(1, 2, 0).reshape(n, -1), depth[:, None], acts / depth[:, None],
+    ])  # fmt: skip
+
+
+def _name(cfg: ArchConfig) -> str:
+    return cfg.name or cfg.id
 
 
 @dataclass(frozen=True)
@@ -108,17 +169,9 @@ class Domain:
         span = np.maximum(hi - lo, 1.0) * tol
         return (x < lo - span) | (x > hi + span)
 
-    def explain(self, x: np.ndarray) -> list[str]:
-        """Per row, the features outside the range ('' inside), e.g. 'kernel32=7>5'."""
-        out = self.outside(x)
-        return [
-            ",".join(
-                f"{n}={v:g}{'<' if v < lo else '>'}{(lo if v < lo else hi):g}"
-                for n, v, lo, hi, o in zip(self.names, row, self.low, self.high, flags, strict=True)
-                if o
-            )
-            for row, flags in zip(x, out, strict=True)
-        ]
+    def explain(self, x: np.ndarray) -> Reasons:
+        """Per row, the features outside the range ('' inside), e.g. 'kernel32=7>5', formatted on reading."""
+        return Reasons(self, x, self.outside(x))
 
     def to_dict(self) -> dict:
         return {n: [lo, hi] for n, lo, hi in zip(self.names, self.low, self.high, strict=True)}
@@ -127,3 +180,22 @@ class Domain:
     def from_dict(cls, d: dict) -> Domain:
         names = tuple(d)
         return cls(names, tuple(float(d[n][0]) for n in names), tuple(float(d[n][1]) for n in names))
+
+
+class Reasons(Sequence[str]):
+    """Which features of each row lie outside a domain; a row's text is only built when it is read (a
+    batch of thousands of predictions rarely needs more than a few)."""
+
+    def __init__(self, domain: Domain, x: np.ndarray, flags: np.ndarray):
+        self.domain, self.x, self.flags = domain, x, flags
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        d = self.domain
+        return ",".join(
+            f"{d.names[j]}={v:g}{'<' if v < d.low[j] else '>'}{(d.low[j] if v < d.low[j] else d.high[j]):g}"
+            for j, v in enumerate(self.x[i])
+            if self.flags[i, j]
+        )

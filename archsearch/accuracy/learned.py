@@ -36,6 +36,7 @@ from archsearch.accuracy.features import (
 from archsearch.arch import ArchConfig
 
 FORMAT = "archsearch-accuracy-estimator/1"
+CHUNK = 2048  # configs per pipelined chunk of a large batch
 SIZE_IDX = [FEATURES.index(f) for f in SIZE_FEATURES]
 # The design term also sees log MACs and log params: inside a benchmark's size range it can bend the
 # linear size term (chosen on calibration rows and leave-one-family-out, benchmarks/RESULTS.md).
@@ -129,18 +130,33 @@ class LearnedEstimator(AccuracyEstimator):
 
     # -- prediction
     def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
-        return self.predict_matrix(_features(configs))
+        """Large batches are cut into chunks and pipelined: the trees of one chunk are evaluated in a
+        second thread (LightGBM releases the GIL) while the next chunk is featurised."""
+        if len(configs) <= 2 * CHUNK:
+            return self.predict_matrix(_features(configs))
+        from concurrent.futures import ThreadPoolExecutor
 
-    def predict_matrix(self, x: np.ndarray) -> Prediction:
+        with ThreadPoolExecutor(1) as pool:
+            parts = []
+            for i in range(0, len(configs), CHUNK):
+                x = _features(configs[i : i + CHUNK])
+                parts.append((x, pool.submit(self._design, x)))
+            x = np.vstack([p[0] for p in parts])
+            done = [p[1].result() for p in parts]
+        return self.predict_matrix(
+            x, (np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done]))
+        )
+
+    def predict_matrix(
+        self, x: np.ndarray, design_term: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Prediction:
         if self.size_coef is None or self.domain is None:
             raise EstimatorError(f"{self.name}: not fitted")
-        design, spread = self._design(x)
+        design, spread = design_term or self._design(x)
         value = _affine(x[:, SIZE_IDX], self.size_coef) + self.design_weight * design
         unc = np.sqrt((self.design_weight * spread) ** 2 + self.noise**2)
-        flags = self.domain.outside(x)
-        outside = flags.any(1)
-        why = tuple(self.domain.explain(x)) if outside.any() else ("",) * len(x)
-        return Prediction(value, unc, outside, why, outside=flags.mean(1))
+        why = self.domain.explain(x)
+        return Prediction(value, unc, why.flags.any(1), why, outside=why.flags.mean(1))
 
     def predict_source(self, x: np.ndarray, source: str) -> np.ndarray:
         """Predictions on the scale of a calibrated source (e.g. Accel-NASBench's proxy training)."""

@@ -138,6 +138,8 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
     if unknown:
         raise RunError(f"unknown proxy {unknown[0]!r}; available: {', '.join(known)}")
     proxies = tuple(dict.fromkeys([*score.inputs, *opts.extra_proxies]))
+    if not opts.allow_extrapolation:
+        check_domain(space, score)
     if opts.trials < 1 or opts.workers < 1 or opts.finalists < 0:
         raise RunError("--trials and --workers must be >= 1 and --finalists >= 0")
     if not 0 < opts.train_width <= 1:
@@ -174,6 +176,31 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
 
         load_dataset(opts.data)  # a bad path fails now, with its own one-line error
     return space, ctx
+
+
+def check_domain(space: SearchSpace, score: Any, samples: int = 200) -> None:
+    """A score that cannot score the space (every sampled network and every baseline it expresses lies
+    outside the estimator's fitted ranges) is a one-line error, not a run with nothing feasible."""
+    from archsearch.accuracy.base import EstimatorError
+    from archsearch.search.seeding import baseline_params
+
+    if score.kind != "learned":
+        return
+    rng = random.Random(0)
+    configs = [space.random(rng) for _ in range(samples)] + [
+        space.decode(p) for _, p in baseline_params(space)
+    ]
+    try:
+        pred = score.predict(configs)
+    except EstimatorError as e:
+        raise RunError(f"score {score.name} cannot score space {space.name}: {e}") from None
+    if pred.extrapolates.all():
+        outside = pred.why[0].split(",")
+        example = ", ".join(outside[:3]) + (f" and {len(outside) - 3} more" if len(outside) > 3 else "")
+        raise RunError(
+            f"score {score.name} cannot score space {space.name}: all {len(configs)} sampled networks lie outside "
+            f"its fitted ranges (e.g. {example}); choose a score fitted on such networks or --allow-extrapolation"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
