@@ -58,3 +58,12 @@ def _json_safe(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
+
+
+def as_float(v: Any) -> float | None:
+    """A table cell (a number, or a string read back from CSV) as a float; None if empty or not a number."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f

@@ -8,12 +8,12 @@ Runs from before the accuracy estimators (run.json with `proxies` and no `score_
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from archsearch.output import as_float as _num
 from archsearch.search.compare import Comparison, compare, verdict
 
 METRICS = (("n", "n", "d"), ("kendall", "Kendall tau", ".2f"), ("spearman", "Spearman", ".2f"),
@@ -59,14 +59,6 @@ class Score:
             text = f"{c.margin:+.1f} pts" if self.top1 else f"{c.margin:+.3g}"
             text += f" vs {c.baseline}"
         return text + (" (extrapolates)" if c.extrapolates else "")
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def _records(df: pd.DataFrame, name: str) -> list[dict[str, Any]]:

@@ -7,22 +7,14 @@ config fields, failure reasons) is escaped here, the one place hover text is mad
 
 from __future__ import annotations
 
-import math
 from html import escape
 from typing import Any
 
+from archsearch.output import as_float as _num
 from archsearch.report.estimator import Score
 from archsearch.report.stages import format_stages, parse_config, stage_table
 
 NBSP = "\u00a0"  # plotly collapses runs of plain spaces; the stage table needs its alignment
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def _fmt(v: Any, spec: str, unit: str = "") -> str:

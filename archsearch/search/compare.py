@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from archsearch.output import as_float as _f
+
 WIN_MARGIN = 1.0  # points of predicted top-1 that count as a clear win (the issue's and the papers' unit)
 
 
@@ -40,14 +42,6 @@ class Comparison:
         )
         return (f"{head} | {self.baseline}: {self.baseline_score:.1f}{unit}{published} at "
                 f"{self.baseline_latency_ms:.1f} ms | {self.margin:+.1f} pts")  # fmt: skip
-
-
-def _f(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if f == f else None
 
 
 def compare(finalists: Sequence[dict[str, Any]], baselines: Sequence[dict[str, Any]]) -> list[Comparison]:
