@@ -194,6 +194,9 @@ def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) ->
         print(render(rows, fmt))
         return
     print(render(rows, "table", digits=3))
+    inside = sum(1 for b in result.baselines if str(b.get("feasible")).lower() == "true")
+    print(f"\nThe search started from {len(result.seeded)} baselines the space reproduces exactly "
+          f"({inside} baselines inside the limits were scored; the others are not expressible in this space).")  # fmt: skip
     if result.comparisons:
         print("\nFinalists against the best baseline that is no slower on the profile:")
         for c in result.comparisons:

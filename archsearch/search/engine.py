@@ -104,9 +104,8 @@ class RunResult:
     finalists: list[dict[str, Any]]
     baselines: list[dict[str, Any]]
     comparisons: list[Comparison]
-    trained: (
-        bool  # False: no --data, so finalists were not trained (training on synthetic images ranks nothing)
-    )
+    trained: bool  # False without --data: short training on synthetic images ranks nothing
+    seeded: list[str]  # the baselines the search started from (those the space reproduces, inside the limits)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -569,4 +568,4 @@ def execute(search: Search, progress: bool = True) -> RunResult:
         ]
         comparisons = compare(rows, baselines)
         search.write_table(finalists, comparisons)
-    return RunResult(search.run, rows, baselines, comparisons, search.trains)
+    return RunResult(search.run, rows, baselines, comparisons, search.trains, [n for n, _ in search.seeded()])
