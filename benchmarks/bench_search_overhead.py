@@ -2,7 +2,7 @@
 
 1. Cheap stage: milliseconds per trial that `archsearch run` adds around the proxy computation (Optuna
    ask/tell with the sampler, SQLite storage, decoding, cost model, latency prediction, trials.csv),
-   with the proxy replaced by a constant so that only the harness is timed; beside it, the sampler's own
+   scored by the default `imagenet` estimator (microseconds, so the harness is what is timed); beside it, the sampler's own
    cost alone (ask, suggest, tell on an in-memory study, no storage, no evaluation), so the difference is
    what the harness adds to the search algorithm.
 2. Finalist stage on Ray: wall time to train the same finalists (fixed steps, 1 thread per worker)
@@ -21,7 +21,6 @@ from dataclasses import replace
 
 import optuna
 
-from archsearch.search import evaluate
 from archsearch.search.engine import RunOptions, start
 from archsearch.search.evaluate import EvalContext, train_task
 from archsearch.search.executors import make_executor
@@ -30,10 +29,9 @@ from archsearch.spaces import load_space
 
 
 def cheap_stage_overhead(trials: int, sampler: str) -> float:
-    """ms per trial of the harness with a zero-cost stand-in for the proxy computation."""
-    evaluate.proxy_scores = lambda ctx, cfg, names: dict.fromkeys(names, 1.0)  # the proxy is not timed
+    """ms per trial of the harness, scored by the learned estimator (what the card's command runs)."""
     with tempfile.TemporaryDirectory() as out:
-        opts = RunOptions(space="mbv2", budget="300M", hw="pixel", proxy="synflow", trials=trials, finalists=0,
+        opts = RunOptions(space="mbv2", budget="300M", hw="pixel", trials=trials, finalists=0,
                           baselines=False, out=out, name="overhead", sampler=sampler)  # fmt: skip
         search = start(opts, argv=[])
         t0 = time.perf_counter()
@@ -86,7 +84,7 @@ def main() -> None:
     space, rng = load_space("nasbench-macro"), random.Random(0)
     cfgs = [space.random(rng).to_json() for _ in range(args.finalists)]
     ctx = EvalContext(
-        space="nasbench-macro", hw="pixel", proxy="synflow", proxies=("synflow",), data=None, seed=0
+        space="nasbench-macro", hw="pixel", score="synflow", proxies=("synflow",), data=None, seed=0
     )
     ctx = replace(ctx, train_steps=args.steps, train_threads=1)
     one = finalist_throughput(1, ctx, cfgs)

@@ -282,7 +282,7 @@ def test_exported_file_imports_without_archsearch(tmp_path: Path, space: str) ->
 def test_exports_from_a_real_search_run(cli, tmp_path: Path, capsys) -> None:
     """The reader against the search engine's own output (a small real run; no finalist training, which
     would take minutes: the finalist paths are covered by the fixture run above)."""
-    r = cli("run", "--space", "nasbench-macro", "--budget", "60M", "--hw", "pixel", "--proxy", "synflow",
+    r = cli("run", "--space", "nasbench-macro", "--budget", "60M", "--hw", "pixel", "--score", "synflow",
             "--trials", "6", "--finalists", "0", "--no-baselines", "--out", str(tmp_path), "--name", "real",
             "--no-progress")  # fmt: skip
     assert r.returncode == 0, r.stderr
