@@ -52,14 +52,14 @@ def feature_matrix(configs: Sequence[ArchConfig]) -> np.ndarray:
     `tests/test_accuracy_features.py` holds them equal to `cost()` and `block_cost()`."""
     n = len(configs)
     rows: list[tuple] = []
-    counts = np.empty(n, np.int64)
-    scalars = np.empty((n, 9), np.int64)
-    for i, cfg in enumerate(configs):
+    per_config = []
+    for cfg in configs:
         rows.extend(map(_BLOCK_FIELDS, cfg.blocks))
-        counts[i] = len(cfg.blocks)
         st, hd = cfg.stem, cfg.head
-        scalars[i] = (cfg.resolution, st.stride, st.channels, st.k, cfg.in_chans, hd.channels, hd.post_pool,
-                      cfg.num_classes, cfg.last_channels)  # fmt: skip
+        per_config.append((len(cfg.blocks), cfg.resolution, st.stride, st.channels, st.k, cfg.in_chans,
+                           hd.channels, hd.post_pool, cfg.num_classes, cfg.last_channels))  # fmt: skip
+    table = np.array(per_config, np.int64).reshape(n, 10)
+    counts, scalars = table[:, 0], table[:, 1:]
     if not rows or (counts == 0).any():
         raise FeatureError(f"{_name(configs[int(np.argmax(counts == 0))])}: no blocks to describe")
     kind, cin, cout, k, stride, mid, se, groups, se_bn, act = zip(*rows, strict=True)
@@ -116,7 +116,10 @@ def feature_matrix(configs: Sequence[ArchConfig]) -> np.ndarray:
     if bad.any():
         i = int(np.argmax(bad))
         raise FeatureError(f"{_name(configs[owner[i]])}: output stride {out_stride[i]} outside {LEVELS}")
-    family = np.array([_FAMILY_NAMES.index(ACT_FAMILIES[a]) if a in ACT_FAMILIES else -1 for a in act])
+    names, which = np.unique(np.array(act), return_inverse=True)
+    family = np.array([_FAMILY_NAMES.index(ACT_FAMILIES[a]) if a in ACT_FAMILIES else -1 for a in names])[
+        which
+    ]
     if (family[~skip] < 0).any():
         i = int(np.argmax(~skip & (family < 0)))
         raise FeatureError(f"{_name(configs[owner[i]])}: activation {act[i]!r} has no feature")
