@@ -242,6 +242,6 @@ def _summary_row(name: str, r: dict, published: Any) -> dict:
         "baseline": r.get("baseline"),
         "margin": _num(r.get("margin")),
     }
-    row.update({k: _num(v) for k, v in r.items() if k.startswith("proxy_") and k != "proxy_ensemble"})
+    row.update({k: _num(v) for k, v in r.items() if k.startswith("proxy_")})
     row.update(trained_top1=_num(r.get("trained_top1")), published_top1=_num(published))
     return row
