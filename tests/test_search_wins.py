@@ -87,3 +87,19 @@ def test_cifar10_score_on_nasbench_macro(tmp_path):
     scored = [t for t in rows(result.run.trials_csv) if t["score"]]
     assert scored and all(80 < float(t["score"]) < 100 for t in scored)
     assert not result.trained and result.finalists
+
+
+def test_one_seed_gives_the_same_finalists(tmp_path):
+    def finalists(name: str) -> list[tuple[str, str, str]]:
+        opts = RunOptions(
+            space="mbv2", budget="300M", hw="pixel", trials=40, finalists=3, out=str(tmp_path), name=name
+        )
+        result = execute(start(opts, argv=[]), progress=False)
+        return [
+            (t["config_id"], t["baseline"], t["margin"])
+            for t in rows(result.run.trials_csv)
+            if t["finalist"] == "true"
+        ]
+
+    first = finalists("a")
+    assert first and first == finalists("b")
