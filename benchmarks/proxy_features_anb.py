@@ -43,7 +43,10 @@ def main() -> None:
             tr, te = folds != k, folds == k
             b = lgb.train({**LGBM_PARAMS, "seed": 0}, lgb.Dataset(data[tr], y[tr]), num_boost_round=400)
             taus.append(stats.kendalltau(b.predict(data[te]), y[te]).statistic)
-        out[name] = {"kendall_mean": round(float(np.mean(taus)), 4), "kendall_folds": [round(t, 3) for t in taus]}
+        out[name] = {
+            "kendall_mean": round(float(np.mean(taus)), 4),
+            "kendall_folds": [round(t, 3) for t in taus],
+        }
     print(json.dumps({"rows": len(y), "folds": args.folds, **out}, indent=1))
 
 

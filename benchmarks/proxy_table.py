@@ -30,13 +30,18 @@ from archsearch.cost import cost
 from archsearch.output import render
 from archsearch.proxies import list_proxies, load_dataset
 from archsearch.proxies.ensemble import DEFAULT_MEMBERS, RankEnsemble, select_members, split_halves
-from archsearch.proxies.evaluation import agreement, nasbench_macro_truth, sample_keys, score_networks
+from archsearch.proxies.evaluation import (
+    BENCHES,
+    agreement,
+    nasbench_macro_truth,
+    sample_keys,
+    score_networks,
+)
 from archsearch.spaces import nasbench_macro_config
 
 CIFAR = "cifar10:" + str(
     Path(__file__).resolve().parents[2] / "shared/data/cifar10/cifar10_subset_10k_2k.npz"
 )
-BENCHES = ("nasbench-macro", "accel-nasbench")
 
 
 @dataclass(frozen=True)

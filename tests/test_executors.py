@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from archsearch.search.executors import EXECUTORS, Executor, make_executor
+from archsearch.search.storage import RunError
 
 
 def square(x: int) -> int:
@@ -56,5 +57,5 @@ def test_failures_are_recorded_with_reasons_and_do_not_stop_the_batch(executor):
 
 
 def test_unknown_executor():
-    with pytest.raises(KeyError, match="available: local, ray"):
+    with pytest.raises(RunError, match="available: local, ray"):
         make_executor("dask")

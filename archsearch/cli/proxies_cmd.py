@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from archsearch.arch import ArchConfig
 from archsearch.cli import UsageError, add_format
 from archsearch.output import render
+from archsearch.proxies.evaluation import BENCHES
 
 if TYPE_CHECKING:  # imported lazily at run time
     from archsearch.accuracy.base import AccuracyEstimator, ProxySettings
     from archsearch.accuracy.evaluation import Evaluation
 
-BENCHES = ("nasbench-macro", "accel-nasbench")
 BENCH_DEFAULTS = {"nasbench-macro": (32, 64), "accel-nasbench": (None, 32)}  # proxy resolution, batch
 NBM_NOTE = ("kendall/spearman: rank correlation with NAS-Bench-Macro mean_acc over the scored networks; "
             "top10_regret: best accuracy in the sample minus the best among the proxy's top 10 (points); "

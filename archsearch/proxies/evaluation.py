@@ -21,7 +21,7 @@ from archsearch.shared import shared_file
 from archsearch.spaces import NasBenchMacroSpace, nasbench_macro_config
 
 NBM_FILE = "nas-bench-macro/nas-bench-macro_cifar10.json"
-BENCHES = ("nasbench-macro",)
+BENCHES = ("nasbench-macro", "accel-nasbench")  # benchmarks with trained accuracies to evaluate against
 
 
 def nasbench_macro_truth() -> dict[str, float]:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from archsearch.search.storage import RunError
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -129,5 +131,5 @@ EXECUTORS: dict[str, type[Executor]] = {cls.name: cls for cls in (LocalExecutor,
 
 def make_executor(name: str, workers: int = 1, address: str | None = None) -> Executor:
     if name not in EXECUTORS:
-        raise KeyError(f"unknown executor {name!r}; available: {', '.join(EXECUTORS)}")
+        raise RunError(f"unknown executor {name!r}; available: {', '.join(EXECUTORS)}")
     return EXECUTORS[name](workers, address)
