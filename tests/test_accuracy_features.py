@@ -18,7 +18,11 @@ from archsearch.spaces import list_spaces, load_space
 def reference(cfg) -> dict[str, float]:
     """Features read block by block with archsearch.cost (the oracle for the vectorised version)."""
     c = cost(cfg)
-    out = {"log_macs": math.log(c.macs), "log_params": math.log(c.params), "log_resolution": math.log(cfg.resolution)}
+    out = {
+        "log_macs": math.log(c.macs),
+        "log_params": math.log(c.params),
+        "log_resolution": math.log(cfg.resolution),
+    }
     stride, depth, acts = cfg.stem.stride, 0, {"relu": 0, "silu": 0, "hswish": 0}
     per = {lv: [] for lv in LEVELS}
     for b, h in zip(cfg.blocks, feature_sizes(cfg), strict=False):
@@ -26,7 +30,9 @@ def reference(cfg) -> dict[str, float]:
         if b.kind == "skip":
             continue
         macs, params, _ = block_cost(b, h)
-        per[stride].append((b.mid / b.cin if b.kind in ("ir", "rex") else 1.0, b.k, float(b.se > 0), macs, params))
+        per[stride].append(
+            (b.mid / b.cin if b.kind in ("ir", "rex") else 1.0, b.k, float(b.se > 0), macs, params)
+        )
         acts[{"relu6": "relu"}.get(b.act, b.act)] += 1
         depth += 1
     for lv, blocks in per.items():
@@ -57,7 +63,9 @@ def test_vectorised_features_equal_the_block_by_block_reading():
     assert x.shape == (len(cfgs), len(FEATURES))
     for cfg, row in zip(cfgs, x, strict=True):
         want = reference(cfg)
-        np.testing.assert_allclose(row, [want[f] for f in FEATURES], rtol=1e-12, atol=1e-12, err_msg=cfg.name or cfg.id)
+        np.testing.assert_allclose(
+            row, [want[f] for f in FEATURES], rtol=1e-12, atol=1e-12, err_msg=cfg.name or cfg.id
+        )
     assert featurize(cfgs[0]) == x[0].tolist()
 
 
@@ -65,6 +73,8 @@ def test_configs_outside_the_features_are_refused():
     cfg = all_baselines()[0].config
     with pytest.raises(FeatureError, match="activation"):
         feature_matrix([cfg.with_(blocks=tuple(Block(**{**b.__dict__, "act": "none"}) for b in cfg.blocks))])
-    deep = cfg.with_(resolution=224, blocks=cfg.blocks + (Block("ir", cfg.last_channels, 8, 3, 2, act="relu"),))
+    deep = cfg.with_(
+        resolution=224, blocks=cfg.blocks + (Block("ir", cfg.last_channels, 8, 3, 2, act="relu"),)
+    )
     with pytest.raises(FeatureError, match="output stride 64"):
         feature_matrix([deep])
