@@ -167,15 +167,18 @@ class TrainingEstimator(AccuracyEstimator):
     unit = "top1"
     description = "held-out top-1 after short proxy training of a narrow stand-in (slow: finalists)"
 
-    def __init__(self, settings: ProxySettings, seconds: float = 60.0, width: float = 0.25):
-        self.settings, self.seconds, self.width = settings, seconds, width
+    def __init__(
+        self, settings: ProxySettings, seconds: float = 60.0, width: float = 0.25, steps: int | None = None
+    ):
+        self.settings, self.seconds, self.width, self.steps = settings, seconds, width, steps
 
     def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
         from archsearch.proxies import train_config
 
+        budget = {"steps": self.steps} if self.steps else {"seconds": self.seconds}  # steps: bit-reproducible
         tops = [
-            train_config(c, _dataset(self.settings.data), seconds=self.seconds, seed=self.settings.seed,
-                         progress=False, width=self.width).top1
+            train_config(c, _dataset(self.settings.data), seed=self.settings.seed, progress=False, width=self.width,
+                         **budget).top1
             for c in configs
         ]  # fmt: skip
         return Prediction.inside(tops)
@@ -185,11 +188,13 @@ class TrainingEstimator(AccuracyEstimator):
         return "short-training top-1 (%)"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "seconds": self.seconds, "width": self.width}
+        return {"name": self.name, "seconds": self.seconds, "width": self.width, "steps": self.steps}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], settings: ProxySettings | None = None) -> TrainingEstimator:
-        return cls(settings or ProxySettings(), float(d.get("seconds", 60.0)), float(d.get("width", 0.25)))
+        steps = d.get("steps")
+        return cls(settings or ProxySettings(), float(d.get("seconds", 60.0)), float(d.get("width", 0.25)),
+                   None if steps is None else int(steps))  # fmt: skip
 
 
 def estimator_from_state(state: str, settings: ProxySettings) -> AccuracyEstimator:
