@@ -54,7 +54,8 @@ def auto_proxy_resolution(cfg: ArchConfig) -> int:
 
 
 @lru_cache(maxsize=4)
-def _dataset(spec: str | None) -> Any:
+def dataset(spec: str | None) -> Any:
+    """A dataset loaded once per process (proxies, the ensemble and short training share it)."""
     from archsearch.proxies import load_dataset
 
     return load_dataset(spec)
@@ -66,7 +67,7 @@ def _batch(data: str | None, resolution: int, batch: int, seed: int) -> Any:
     whole training split)."""
     from archsearch.proxies.scoring import make_batch
 
-    return make_batch(_dataset(data), resolution, batch, seed)
+    return make_batch(dataset(data), resolution, batch, seed)
 
 
 def proxy_values(cfg: ArchConfig, names: Sequence[str], settings: ProxySettings) -> dict[str, float | None]:
@@ -85,7 +86,7 @@ def proxy_values(cfg: ArchConfig, names: Sequence[str], settings: ProxySettings)
         expand(run)  # unknown names fail before any work
         res = max(settings.resolution or auto_proxy_resolution(cfg), min_resolution(cfg))
         images, labels = _batch(settings.data, res, settings.batch, settings.seed)
-        out.update(score_batch(adapt(cfg, _dataset(settings.data), res), run, images, labels, settings.seed))
+        out.update(score_batch(adapt(cfg, dataset(settings.data), res), run, images, labels, settings.seed))
     return {n: out[n] for n in expand(list(names))}
 
 
@@ -177,7 +178,7 @@ class TrainingEstimator(AccuracyEstimator):
 
         budget = {"steps": self.steps} if self.steps else {"seconds": self.seconds}  # steps: bit-reproducible
         tops = [
-            train_config(c, _dataset(self.settings.data), seed=self.settings.seed, progress=False, width=self.width,
+            train_config(c, dataset(self.settings.data), seed=self.settings.seed, progress=False, width=self.width,
                          **budget).top1
             for c in configs
         ]  # fmt: skip

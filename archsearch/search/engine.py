@@ -223,7 +223,10 @@ class Search:
         self.study = open_study(run.storage_url(meta["storage"]), run.id, self.directions)
         self.cols = columns(ctx.proxies)
         self.population = max(10, min(50, self.opts.trials // 5))
-        self.seeds = [p for _, p in self.seeded()]
+        self.seeding = (
+            self.seeded()
+        )  # (baseline name, parameters): computed once, read by _ask and the result
+        self.seeds = [p for _, p in self.seeding]
         self.batch = self.executor.workers if self.executor.name != "local" else 1
 
     @staticmethod
@@ -568,4 +571,4 @@ def execute(search: Search, progress: bool = True) -> RunResult:
         ]
         comparisons = compare(rows, baselines)
         search.write_table(finalists, comparisons)
-    return RunResult(search.run, rows, baselines, comparisons, search.trains, [n for n, _ in search.seeded()])
+    return RunResult(search.run, rows, baselines, comparisons, search.trains, [n for n, _ in search.seeding])

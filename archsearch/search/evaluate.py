@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from archsearch.accuracy.base import AccuracyEstimator, ProxySettings
+from archsearch.accuracy.members import dataset
 from archsearch.arch import ArchConfig
 from archsearch.cost import Cost, cost
 
@@ -67,13 +68,6 @@ def _profile(name: str) -> Any:
     from archsearch.hardware import load_profile
 
     return load_profile(name)
-
-
-@lru_cache(maxsize=4)
-def _dataset(spec: str | None) -> Any:
-    from archsearch.proxies import load_dataset
-
-    return load_dataset(spec)
 
 
 @lru_cache(maxsize=4)
@@ -165,7 +159,7 @@ def evaluate_training(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     budget = {"steps": ctx.train_steps} if ctx.train_steps else {"seconds": ctx.train_seconds}
     res = train_config(
         cfg,
-        _dataset(ctx.data),
+        dataset(ctx.data),
         resolution=ctx.train_resolution,
         seed=ctx.seed,
         progress=False,
@@ -181,7 +175,7 @@ def evaluate_training(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     }
     state = getattr(res, "state_dict", None)
     if ctx.weights_dir and state is not None:
-        save_weights(ctx.weights_dir, cfg, _dataset(ctx.data), state)
+        save_weights(ctx.weights_dir, cfg, dataset(ctx.data), state)
     return rec
 
 
