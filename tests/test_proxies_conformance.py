@@ -47,7 +47,7 @@ def test_nan_is_a_failed_score_never_a_number(monkeypatch: pytest.MonkeyPatch) -
         def compute(self, probe: Probe) -> float:
             return float("nan")
 
-    monkeypatch.setitem(REGISTRY, "broken", Broken)
+    monkeypatch.setitem(REGISTRY._members, "broken", Broken)
     with pytest.raises(ScoreFailed):
         Broken().score(tiny_config(), tiny_batch())
     scores = score_config(tiny_config(), ["broken", "depth"], "synthetic", batch=8)

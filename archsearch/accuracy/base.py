@@ -8,7 +8,6 @@ reference sample of the searched space at the start of a run. Either way `fit`, 
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from archsearch.arch import ArchConfig
+from archsearch.registry import Registry
 
 
 class EstimatorError(ValueError):
@@ -102,14 +102,12 @@ class AccuracyEstimator(ABC):
 
 
 Factory = Callable[[ProxySettings], AccuracyEstimator]
-REGISTRY: dict[str, Factory] = {}
+REGISTRY: Registry[Factory] = Registry("accuracy estimator", EstimatorError, ("archsearch.accuracy.members",))
 
 
 def register_estimator(name: str, factory: Factory) -> None:
     """Add an estimator by name (one line per member); a duplicate name replaces the first, with a warning."""
-    if name in REGISTRY:
-        warnings.warn(f"accuracy estimator {name!r} registered twice; the later one wins", stacklevel=2)
-    REGISTRY[name] = factory
+    REGISTRY.add(name, factory)
 
 
 def get_estimator(name: str, settings: ProxySettings | None = None) -> AccuracyEstimator:
@@ -118,18 +116,8 @@ def get_estimator(name: str, settings: ProxySettings | None = None) -> AccuracyE
         from archsearch.accuracy.members import load_learned
 
         return load_learned(name)
-    _load_members()
-    if name not in REGISTRY:
-        raise EstimatorError(
-            f"unknown accuracy estimator {name!r}; available: {', '.join(list_estimators())}"
-        )
-    return REGISTRY[name](settings or ProxySettings())
+    return REGISTRY.get(name)(settings or ProxySettings())
 
 
 def list_estimators() -> list[str]:
-    _load_members()
-    return sorted(REGISTRY)
-
-
-def _load_members() -> None:
-    from archsearch.accuracy import members  # noqa: F401  (registers on import)
+    return REGISTRY.names()

@@ -29,6 +29,7 @@ from archsearch.hardware.features import (
     part_features,
     stem_head_parts,
 )
+from archsearch.registry import Registry
 
 
 class Sample(NamedTuple):
@@ -271,19 +272,16 @@ class BlockTable(LatencyPredictor):
         return cls({k: float(v) for k, v in table.items()}, float(net))
 
 
-PREDICTORS: dict[str, type[LatencyPredictor]] = {cls.kind: cls for cls in (KernelLinear, BlockTable)}
+PREDICTORS: Registry[type[LatencyPredictor]] = Registry("predictor", PredictorError)
+for _cls in (KernelLinear, BlockTable):
+    PREDICTORS.add(_cls.kind, _cls)
 
 
 def new_predictor(kind: str) -> LatencyPredictor:
-    if kind not in PREDICTORS:
-        raise PredictorError(f"unknown predictor {kind!r}; available: {', '.join(PREDICTORS)}")
-    return PREDICTORS[kind]()
+    return PREDICTORS.get(kind)()
 
 
 def predictor_from_dict(d: Any) -> LatencyPredictor:
     if not isinstance(d, dict) or "kind" not in d:
         raise PredictorError(f"predictor must be a mapping with a 'kind' (one of {', '.join(PREDICTORS)})")
-    kind = d["kind"]
-    if kind not in PREDICTORS:
-        raise PredictorError(f"unknown predictor {kind!r}; available: {', '.join(PREDICTORS)}")
-    return PREDICTORS[kind].from_dict(d)
+    return PREDICTORS.get(d["kind"]).from_dict(d)

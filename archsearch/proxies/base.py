@@ -9,7 +9,6 @@ scoring many proxies on one network costs little more than the most expensive on
 from __future__ import annotations
 
 import copy
-import importlib
 import math
 from abc import ABC, abstractmethod
 from functools import cached_property
@@ -21,6 +20,7 @@ from torch import nn
 from archsearch.arch import ArchConfig
 from archsearch.models import build_model
 from archsearch.proxies.errors import ProxyError, ScoreFailed, UnknownProxyError
+from archsearch.registry import Registry
 
 if TYPE_CHECKING:
     from archsearch.proxies.ensemble import RankEnsemble
@@ -159,14 +159,16 @@ class ZeroCostProxy(ABC):
         """The raw score (may be NaN or inf; `score` turns those into a failure)."""
 
 
-REGISTRY: dict[str, type[ZeroCostProxy]] = {}
-BUILTIN_MODULES = ("gradient", "activation", "cost_proxies")  # modules whose classes `register` themselves
+REGISTRY: Registry[type[ZeroCostProxy]] = Registry(
+    "proxy",
+    UnknownProxyError,
+    tuple(f"archsearch.proxies.{m}" for m in ("gradient", "activation", "cost_proxies")),
+)
 
 
 def register(cls: type[ZeroCostProxy]) -> type[ZeroCostProxy]:
     """Class decorator: adding a proxy is one module and this one line."""
-    REGISTRY[cls.name] = cls
-    return cls
+    return REGISTRY.add(cls.name, cls)
 
 
 def get_proxy(name: str) -> ZeroCostProxy | RankEnsemble:
@@ -175,17 +177,8 @@ def get_proxy(name: str) -> ZeroCostProxy | RankEnsemble:
         from archsearch.proxies.ensemble import RankEnsemble
 
         return RankEnsemble()
-    _load_builtins()
-    if name not in REGISTRY:
-        raise UnknownProxyError(f"unknown proxy {name!r}; available: {', '.join(list_proxies())}")
-    return REGISTRY[name]()
+    return REGISTRY.get(name)()
 
 
 def list_proxies() -> list[str]:
-    _load_builtins()
-    return sorted([*REGISTRY, "ensemble"])
-
-
-def _load_builtins() -> None:
-    for m in BUILTIN_MODULES:
-        importlib.import_module(f"archsearch.proxies.{m}")
+    return sorted([*REGISTRY.names(), "ensemble"])

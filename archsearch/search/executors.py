@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from archsearch.registry import Registry
 from archsearch.search.storage import RunError
 
 
@@ -126,10 +127,10 @@ class RayExecutor(Executor):
             self._started = False
 
 
-EXECUTORS: dict[str, type[Executor]] = {cls.name: cls for cls in (LocalExecutor, RayExecutor)}
+EXECUTORS: Registry[type[Executor]] = Registry("executor", RunError)
+for _cls in (LocalExecutor, RayExecutor):
+    EXECUTORS.add(_cls.name, _cls)
 
 
 def make_executor(name: str, workers: int = 1, address: str | None = None) -> Executor:
-    if name not in EXECUTORS:
-        raise RunError(f"unknown executor {name!r}; available: {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](workers, address)
+    return EXECUTORS.get(name)(workers, address)
