@@ -8,12 +8,13 @@ import yaml
 from archsearch.baselines import get_baseline
 from archsearch.hardware import list_profiles, load_profile
 from archsearch.hardware.calibrate import anchor_scale
-from archsearch.hardware.errors import ProfileError
+from archsearch.hardware.datasets import read_csv
+from archsearch.hardware.errors import DataError, ProfileError
 from archsearch.hardware.profile import read_profile
 from archsearch.resources import UnknownNameError
 from archsearch.spaces import load_space
 
-SHIPPED = ("pixel", "note10", "gpu", "gpu-b1", "a50", "local-cpu")
+SHIPPED = ("pixel", "note10", "gpu", "gpu-b1", "a50", "local-cpu", "zcu102", "vck190")
 
 
 def test_shipped_profiles_load_and_predict_every_space():
@@ -83,3 +84,42 @@ def test_malformed_profile(tmp_path, change, message):
     path.write_text(yaml.safe_dump(d))
     with pytest.raises(ProfileError, match=message):
         read_profile(path)
+
+
+def _write(path, header, rows):
+    path.write_text("\n".join([",".join(header), *(",".join(r) for r in rows)]) + "\n")
+    return path
+
+
+def test_any_csv_with_a_config_json_column(tmp_path):
+    """A user's own whole-network CSV: configs as JSON, any latency column, no split (a seeded 20% held out)."""
+    cfgs = [get_baseline(f"mobilenet_v2-{a}-{r}").config for a in (0.5, 0.75, 1.0) for r in (128, 160, 192)]
+    rows = [['"' + c.to_json().replace('"', '""') + '"', f"{i + 1.5}"] for i, c in enumerate(cfgs)]
+    adapter, got = read_csv(_write(tmp_path / "mine.csv", ["net", "my_ms"], rows), "my_ms", "net")
+    assert adapter == "config" and [r.config for r in got] == cfgs and got[3].ms == 4.5
+    assert sum(r.split == "holdout" for r in got) == len(cfgs) // 5
+    with pytest.raises(DataError, match="no config column 'cfg'"):
+        read_csv(tmp_path / "mine.csv", "my_ms", "cfg")
+    _write(tmp_path / "bad.csv", ["config", "ms"], [[c, "1"] for c in (rows[0][0], '"{""blocks"": 3}"')])
+    with pytest.raises(DataError, match=r"bad.csv: line 3: malformed architecture config"):
+        read_csv(tmp_path / "bad.csv", "ms")
+
+
+def test_accel_nasbench_encoding(shared_data, tmp_path):
+    from archsearch.accuracy.anb import load_anb
+
+    lines = (shared_data / "accel-nasbench/accel_nasbench_imagenet.csv").read_text().splitlines()[:4]
+    path = tmp_path / "anb.csv"
+    path.write_text("\n".join(lines) + "\n")
+    adapter, rows = read_csv(path, "zcu102_latency_ms")
+    assert adapter == "anb"
+    assert [r.config.with_(name="") for r in rows] == [a.config().with_(name="") for a in load_anb(path)]
+    assert [r.ms for r in rows] == [a.measured["zcu102_latency_ms"] for a in load_anb(path)]
+
+
+@pytest.mark.parametrize("name", ["zcu102", "vck190"])
+def test_fpga_profiles_state_their_holdout(name):
+    p = load_profile(name)
+    assert p.provenance["column"] == f"{name}_latency_ms"
+    hold = p.validation["holdout"]
+    assert hold["n"] == 822 and hold["mape"] < 10

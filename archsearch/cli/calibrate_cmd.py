@@ -37,9 +37,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--from-lut", nargs="+", metavar="FILE", help="per-block lookup table(s) (YAML) or a folder of them"
     )
     src.add_argument(
-        "--from-csv", metavar="FILE", help="whole-network latency CSV (split, config columns, <col>_ms)"
+        "--from-csv",
+        metavar="FILE",
+        help="whole-network latency CSV: a config JSON column or a space encoding "
+        "(Accel-NASBench, ofa, fbnet), a latency column, optionally split (else every 5th row is held out)",
     )
-    p.add_argument("--column", help="latency column of --from-csv, e.g. v100_64_ms")
+    p.add_argument(
+        "--column", "--latency-column", dest="column", help="latency column of --from-csv, e.g. v100_64_ms"
+    )
+    p.add_argument("--config-column", help="config JSON column of --from-csv (default: 'config' if present)")
     p.add_argument("--name", help="name of the profile to write (with --from-lut / --from-csv)")
     p.add_argument("--hw", help="profile to anchor (with --anchor) or to measure here (without)")
     p.add_argument("--anchor", action="append", default=[], metavar="NET=MS",
@@ -233,7 +239,7 @@ def _from_csv(args: argparse.Namespace):
 
     if not args.column:
         raise UsageError("--from-csv needs --column COL (a <device>_ms column)")
-    fit = fit_csv(args.from_csv, args.column, args.predictor)
+    fit = fit_csv(args.from_csv, args.column, args.predictor, args.config_column)
     m = re.fullmatch(r"(.+?)(?:_(\d+))?_ms", args.column)
     device, batch = (m.group(1), int(m.group(2) or 1)) if m else (args.column, 1)
     prov = {"source": "csv", "data": _shared_name(Path(args.from_csv)), "column": args.column, "date": TODAY,

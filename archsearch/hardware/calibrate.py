@@ -68,9 +68,11 @@ def fit_lut(paths: Sequence[str | Path], kind: str = "kernel-linear", folds: int
     return Fit(fit_samples(everything, kind), len(everything), validation)
 
 
-def fit_csv(path: str | Path, column: str, kind: str = "kernel-linear") -> Fit:
+def fit_csv(
+    path: str | Path, column: str, kind: str = "kernel-linear", config_column: str | None = None
+) -> Fit:
     """Fit on the `calibration` rows (whole-network sums); score the `holdout` rows."""
-    adapter, rows = read_csv(path, column)
+    adapter, rows = read_csv(path, column, config_column)
     cal, hold = split_rows(rows, "calibration"), split_rows(rows, "holdout")
     if not cal:
         raise DataError(f"{path}: no rows with split=calibration to fit on")

@@ -1,14 +1,17 @@
 """Readers for measured latency data: whole-network CSVs and per-block lookup tables (LUTs).
 
 Both turn a file into `Sample`s and report malformed input as `DataError` naming the file, the line
-and the reason. CSV rows are decoded through the `ofa` or `fbnet` space adapters (chosen from the
-header); LUT keys (`expanded_conv-input:HxWxC-output:...`) are decoded into blocks and kernels.
+and the reason. A CSV row's network comes from a config JSON column (`config`, or any column named by
+the caller) or from a space encoding recognised by the header (Accel-NASBench `expand, kernel, layers,
+se`; the `ofa` and `fbnet` latency sets); its time from any named latency column. LUT keys
+(`expanded_conv-input:HxWxC-output:...`) are decoded into blocks and kernels.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import random
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +24,7 @@ from archsearch.hardware.errors import DataError
 from archsearch.hardware.features import Part, block_part, kernels_key
 from archsearch.hardware.predictors import Sample, network_sample
 from archsearch.kernels import Kernel
-from archsearch.spaces import SpaceError, fbnet_config, ofa_config
+from archsearch.spaces import SpaceError, anb_config, fbnet_config, ofa_config
 
 
 class Row(NamedTuple):
@@ -49,14 +52,49 @@ def _fbnet_row(r: dict[str, str]) -> ArchConfig:
     return fbnet_config(r["ops"].split())
 
 
+def _anb_row(r: dict[str, str]) -> ArchConfig:
+    return anb_config(_ints(r["expand"]), _ints(r["kernel"]), _ints(r["layers"]), _ints(r["se"]))
+
+
+def _json_row(column: str) -> Callable[[dict[str, str]], ArchConfig]:
+    return lambda r: ArchConfig.from_json(r[column])
+
+
+CONFIG_COLUMN = "config"
+# Space encodings recognised from the header, tried after a config JSON column.
 ADAPTERS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, str]], ArchConfig]]] = {
     "ofa": (("resolution", "depths", "kernel_sizes", "expand_ratios"), _ofa_row),
     "fbnet": (("ops",), _fbnet_row),
+    "anb": (("expand", "kernel", "layers", "se"), _anb_row),
 }
+# A file without a split column: this share of rows (every 5th in a seeded order) is held out.
+HOLDOUT_EVERY = 5
 
 
-def read_csv(path: str | Path, column: str) -> tuple[str, list[Row]]:
-    """(adapter name, rows) of a latency CSV with `split` and `column`; every row decoded to a config."""
+def _decoder(path: Path, header: list[str], config_column: str | None) -> tuple[str, Callable]:
+    """(adapter name, row -> config): the named config column, else a `config` column, else a space
+    encoding whose columns the header has."""
+    if config_column is not None:
+        if config_column not in header:
+            raise DataError(
+                f"{path}: line 1: no config column {config_column!r}; columns: {', '.join(header)}"
+            )
+        return "config", _json_row(config_column)
+    if CONFIG_COLUMN in header:
+        return "config", _json_row(CONFIG_COLUMN)
+    adapter = next((n for n, (cols, _) in ADAPTERS.items() if set(cols) <= set(header)), None)
+    if adapter is None:
+        need = "; ".join(f"{n}: {', '.join(c)}" for n, (c, _) in ADAPTERS.items())
+        raise DataError(f"{path}: line 1: no config column ({CONFIG_COLUMN!r} JSON) and no space encoding "
+                        f"matches the header; columns needed ({need})")  # fmt: skip
+    return adapter, ADAPTERS[adapter][1]
+
+
+def read_csv(path: str | Path, column: str, config_column: str | None = None) -> tuple[str, list[Row]]:
+    """(adapter name, rows) of a whole-network latency CSV: every row decoded to a config (see the
+    module docstring) with its `column` milliseconds. Rows keep their `split` (calibration/holdout);
+    a file without one holds out every 5th row of a seeded order, so a profile always gets held-out
+    figures."""
     path = Path(path)
     try:
         f = path.open(newline="")
@@ -64,30 +102,34 @@ def read_csv(path: str | Path, column: str) -> tuple[str, list[Row]]:
         raise DataError(f"{path}: cannot read: {e.strerror}") from None
     with f:
         reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        adapter = next((n for n, (cols, _) in ADAPTERS.items() if set(cols) <= set(header)), None)
-        if adapter is None:
-            need = "; ".join(f"{n}: {', '.join(c)}" for n, (c, _) in ADAPTERS.items())
-            raise DataError(f"{path}: line 1: no space adapter matches the header; columns needed ({need})")
-        if "split" not in header:
-            raise DataError(f"{path}: line 1: missing column 'split' (calibration/holdout)")
+        header = list(reader.fieldnames or [])
+        adapter, decode = _decoder(path, header, config_column)
         if column not in header:
             cols = [c for c in header if c.endswith("_ms")]
-            raise DataError(f"{path}: line 1: no column {column!r}; latency columns: {', '.join(cols)}")
-        decode = ADAPTERS[adapter][1]
+            raise DataError(
+                f"{path}: line 1: no column {column!r}; latency columns: {', '.join(cols) or 'none'}"
+            )
         rows = []
-        for r in reader:
-            line = reader.line_num
-            try:
-                ms = float(r[column])
-                if not math.isfinite(ms) or ms <= 0:
-                    raise ValueError(f"{column} must be a positive number, got {r[column]!r}")
-                cfg = decode(r)
-            except (ValueError, TypeError, KeyError, AttributeError, ConfigError, SpaceError) as e:
-                raise DataError(f"{path}: line {line}: {e}") from None
-            rows.append(Row(cfg, r["split"], ms, line))
+        try:
+            for r in reader:
+                line = reader.line_num
+                try:
+                    ms = float(r[column])
+                    if not math.isfinite(ms) or ms <= 0:
+                        raise ValueError(f"{column} must be a positive number, got {r[column]!r}")
+                    cfg = decode(r)
+                except (ValueError, TypeError, KeyError, AttributeError, ConfigError, SpaceError) as e:
+                    raise DataError(f"{path}: line {line}: {e}") from None
+                split = r.get("split", "calibration") if "split" in header else "calibration"
+                rows.append(Row(cfg, split, ms, line))
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise DataError(f"{path}: line {reader.line_num}: not a readable CSV: {e}") from None
     if not rows:
         raise DataError(f"{path}: no data rows")
+    if "split" not in header:
+        order = random.Random(0).sample(range(len(rows)), len(rows))
+        held = {i for j, i in enumerate(order) if j % HOLDOUT_EVERY == HOLDOUT_EVERY - 1}
+        rows = [r._replace(split="holdout") if i in held else r for i, r in enumerate(rows)]
     return adapter, rows
 
 
