@@ -52,7 +52,7 @@ def sample_features(s: Sample) -> np.ndarray:
     return v
 
 
-def _check_samples(samples: Sequence[Sample]) -> np.ndarray:
+def check_samples(samples: Sequence[Sample]) -> np.ndarray:
     if not samples:
         raise PredictorError("no samples to fit")
     y = np.array([s.ms for s in samples], dtype=float)
@@ -77,6 +77,7 @@ class LatencyPredictor(ABC):
     """Learns per-part costs from samples and predicts a network's latency (ms)."""
 
     kind: ClassVar[str]
+    additive: bool = True  # a whole network's time is its parts' lone times plus the per-network term
 
     @abstractmethod
     def fit(self, samples: Sequence[Sample]) -> LatencyPredictor:
@@ -146,23 +147,24 @@ class KernelLinear(LatencyPredictor):
             self.coef = np.array([float(coefficients.get(c, 0.0)) for c in COLUMNS])
 
     def fit(self, samples: Sequence[Sample]) -> KernelLinear:
-        y = _check_samples(samples)
+        y = check_samples(samples)
         x = np.stack([sample_features(s) for s in samples])
         self.coef = _relative_nnls(x, y)
         self.borrowed = _borrow(self.coef, np.any(x != 0, axis=0))
         self._part_ms, self._block_ms = {}, {}
         return self
 
-    def _coef(self) -> np.ndarray:
+    def coef_vector(self) -> np.ndarray:
+        """The coefficients in `COLUMNS` order (PredictorError when not fitted)."""
         if self.coef is None:
             raise PredictorError(f"{self.kind} predictor is not fitted")
         return self.coef
 
     def predict_sample(self, sample: Sample) -> float:
-        return float(sample_features(sample) @ self._coef())
+        return float(sample_features(sample) @ self.coef_vector())
 
     def predict(self, cfg: ArchConfig) -> float:
-        coef = self._coef()
+        coef = self.coef_vector()
         cache = self._part_ms
         sides = feature_sizes(cfg)
         total = float(coef[INDEX["network"]])
@@ -183,7 +185,7 @@ class KernelLinear(LatencyPredictor):
         return total
 
     def to_dict(self) -> dict[str, Any]:
-        coef = self._coef()
+        coef = self.coef_vector()
         return {
             "kind": self.kind,
             "coefficients": {c: float(f"{v:.6g}") for c, v in zip(COLUMNS, coef, strict=True)},
@@ -225,7 +227,7 @@ class BlockTable(LatencyPredictor):
         self.network_ms = network_ms
 
     def fit(self, samples: Sequence[Sample]) -> BlockTable:
-        y = _check_samples(samples)
+        y = check_samples(samples)
         keys = sorted({p.key for s in samples for p in s.parts})
         col = {k: i for i, k in enumerate(keys)}
         x = np.zeros((len(samples), len(keys) + 1))
@@ -272,7 +274,10 @@ class BlockTable(LatencyPredictor):
         return cls({k: float(v) for k, v in table.items()}, float(net))
 
 
-PREDICTORS: Registry[type[LatencyPredictor]] = Registry("predictor", PredictorError)
+# `transfer` (hardware/transfer.py) builds on KernelLinear and registers itself on first lookup.
+PREDICTORS: Registry[type[LatencyPredictor]] = Registry(
+    "predictor", PredictorError, builtins=("archsearch.hardware.transfer",)
+)
 for _cls in (KernelLinear, BlockTable):
     PREDICTORS.add(_cls.kind, _cls)
 
