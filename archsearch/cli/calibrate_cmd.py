@@ -13,7 +13,7 @@ from archsearch.cli import UsageError, add_format
 from archsearch.cli.profiles_cmd import add_config_args, configs_from_args, read_config
 from archsearch.output import render
 
-LOCAL_RUNTIMES = ("torch", "onnxruntime", "cuda")
+LOCAL_RUNTIMES = ("torch", "onnxruntime", "litert", "cuda")  # hardware/measure.RUNTIMES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

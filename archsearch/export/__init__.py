@@ -1,10 +1,10 @@
 """Export an `ArchConfig` (a baseline, a config file or a search trial) as code and files a user can take
-away without archsearch: a torch-only config-rows Python file, the ArchConfig JSON, ONNX and timm arch
-strings. Submodules import torch lazily where they can, so the CLI stays quick to start."""
+away without archsearch: a torch-only config-rows Python file, the ArchConfig JSON, ONNX, TF-Lite and timm
+arch strings. Submodules import torch lazily where they can, so the CLI stays quick to start."""
 
 from __future__ import annotations
 
-FORMATS = ("py", "json", "onnx", "timm")
+FORMATS = ("py", "json", "onnx", "tflite", "timm")
 
 
 class ExportError(ValueError):

@@ -1,8 +1,8 @@
 """What to export (a `Target`: config, provenance, weights) and how it becomes files.
 
-Every file is rendered in memory first (ONNX checked with ONNX Runtime), then written to a temporary
-name beside its destination and renamed; existing files need `force`. So a refused or failed export
-leaves nothing half-written."""
+Every file is rendered in memory first (ONNX checked with ONNX Runtime, TF-Lite with LiteRT), then
+written to a temporary name beside its destination and renamed; existing files need `force`. So a
+refused or failed export leaves nothing half-written."""
 
 from __future__ import annotations
 
@@ -162,6 +162,14 @@ def render(target: Target, fmt: str) -> Rendered:
         weights = "trained weights" if state is not None else "random weights (no trained weights)"
         note = f"{weights}; ONNX Runtime vs torch max |diff| {diff:.1e}"
         return Rendered({f"{target.stem}.onnx": data}, {f"{target.stem}.onnx": note})
+    elif fmt == "tflite":
+        from archsearch.export.tflite_file import tflite_for_config
+
+        state = _load_weights(target)
+        data, diff = tflite_for_config(target.cfg, state)
+        weights = "trained weights" if state is not None else "random weights (no trained weights)"
+        note = f"float32, batch 1; {weights}; LiteRT vs torch max |diff| {diff:.1e}"
+        return Rendered({f"{target.stem}.tflite": data}, {f"{target.stem}.tflite": note})
     else:
         raise ExportError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
     notes = {}

@@ -1,10 +1,12 @@
 """Time a built network on this machine: warm-up, a fixed thread count, median and spread of repeats.
 
-Runtimes: `torch` (eager CPU), `onnxruntime` (CPU graph runtime: fused kernels, closer to TF-Lite on a
-phone) and `cuda` (torch on the GPU, synchronised around each run). Each repeat times one forward
-pass at the given batch; the spread (interquartile range over the median) is the measurement noise
-that calibration reports beside its prediction error. Calibration fits the fastest repeat: on a shared
-machine other jobs only ever add time, so the minimum is the stable statistic.
+Runtimes: `torch` (eager CPU), `onnxruntime` (CPU graph runtime: fused kernels), `litert` (the network
+converted to TF-Lite and run by the LiteRT interpreter with XNNPACK, as on a phone; batch 1; needs the
+`mobile` extra, see `litert_timing.py`) and `cuda` (torch on the GPU, synchronised around each run).
+Each repeat times one forward pass at the given batch; the spread (interquartile range over the
+median) is the measurement noise that calibration reports beside its prediction error. Calibration
+fits the fastest repeat: on a shared machine other jobs only ever add time, so the minimum is the
+stable statistic.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from archsearch.arch import ArchConfig
 from archsearch.hardware.errors import MeasureError
 from archsearch.hardware.features import Part
 
-RUNTIMES = ("torch", "onnxruntime", "cuda")
+RUNTIMES = ("torch", "onnxruntime", "litert", "cuda")
 
 
 class Timing(NamedTuple):
@@ -76,6 +78,12 @@ def runner(cfg: ArchConfig, runtime: str = "torch", threads: int = 1, batch: int
         return _torch_runner(cfg, threads, batch, "cpu")
     if runtime == "onnxruntime":
         return _onnx_runner(cfg, threads, batch)
+    if runtime == "litert":
+        from archsearch.hardware.litert_timing import cached_tflite, tflite_runner
+
+        if batch != 1:
+            raise MeasureError(f"runtime litert times batch 1 only (the exported model's input), not {batch}")
+        return tflite_runner(cached_tflite(cfg), threads)
     if runtime == "cuda":
         import torch
 
