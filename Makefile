@@ -7,12 +7,13 @@ PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 
 .PHONY: install demo test lint format bench clean
 
-# Dependencies: torch first and pinned (constraints.txt), so pip takes the local CPU wheel.
+# Dependencies: torch first and pinned (constraints.txt), so pip takes the local CPU wheel; the `mobile`
+# extra (TF-Lite export and timing) is installed for the demo and the tests.
 $(DEPS): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip setuptools wheel
 	$(PIP) torch==2.13.0
-	$(PIP) ".[dev]"
+	$(PIP) ".[dev,mobile]"
 	touch $(DEPS)
 
 # The package itself: a real (non-editable) install, as users get it.
