@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fake_run import write_fake_run  # noqa: E402
 
 from archsearch.report.dashboard import write_dashboard  # noqa: E402
-from archsearch.report.data import load_run  # noqa: E402
+from archsearch.report.data import run_data  # noqa: E402
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -61,7 +61,7 @@ def main() -> None:
                              finalists=5)  # fmt: skip
         t_fake = time.perf_counter() - t0
         t0 = time.perf_counter()
-        data = load_run(run.path)
+        data = run_data(run.path)
         t_load = time.perf_counter() - t0
         t0 = time.perf_counter()
         path = write_dashboard(data)
@@ -70,7 +70,7 @@ def main() -> None:
         times, drawn, errors = browser_load(path.as_uri(), args.loads)
     print(f"trials: {len(data.trials):,} ({int((data.trials['feasible'] == True).sum()):,} feasible), "  # noqa: E712
           f"baselines: {len(data.baselines)}; fake run written in {t_fake:.1f} s")  # fmt: skip
-    print(f"load_run: {t_load:.2f} s; render + write: {t_render:.2f} s")
+    print(f"run_data: {t_load:.2f} s; render + write: {t_render:.2f} s")
     print(f"dashboard.html: {size:,} bytes ({size / 2**20:.2f} MiB; limit 10 MB)")
     print(f"Chromium load to {drawn} figures drawn: median {statistics.median(times):.2f} s "
           f"(runs {', '.join(f'{t:.2f}' for t in times)}); console errors: {len(errors)}")  # fmt: skip

@@ -21,9 +21,10 @@ from dataclasses import replace
 
 import optuna
 
-from archsearch.search.engine import RunOptions, start
+from archsearch.search.engine import start
 from archsearch.search.evaluate import EvalContext, train_task
 from archsearch.search.executors import make_executor
+from archsearch.search.options import RunOptions
 from archsearch.search.samplers import make_sampler, trial_seed
 from archsearch.spaces import load_space
 

@@ -32,7 +32,8 @@ import numpy as np
 
 from archsearch.pareto import hypervolume_2d
 from archsearch.search.compare import compare
-from archsearch.search.engine import RunOptions, execute, start
+from archsearch.search.engine import execute, start
+from archsearch.search.options import RunOptions
 
 CASES = (("mbv2", "pixel"), ("mbv2", "gpu"), ("mbv2", "local-cpu"), ("rexnet", "pixel"))
 

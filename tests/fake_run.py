@@ -1,4 +1,4 @@
-"""Run directories in exactly the format `archsearch run` writes (storage.py, engine.py), with real
+"""Run directories in exactly the format `archsearch run` writes (through the run model, `archsearch.runs`), with real
 sampled configs and analytic costs but made-up latency and scores, so the reports can be tested and
 benchmarked without the hardware and proxy stages (and in milliseconds).
 
@@ -19,8 +19,8 @@ from typing import Any
 from archsearch.baselines import all_baselines
 from archsearch.cost import cost
 from archsearch.pareto import pareto_mask
+from archsearch.runs import RunDir, TrialRecord, columns, write_rows
 from archsearch.search.compare import compare
-from archsearch.search.storage import RunDir, columns
 from archsearch.spaces import load_space
 
 PROXIES = ("ensemble", "synflow")
@@ -112,8 +112,7 @@ def write_fake_run(
     ]
     for r in chosen:
         r.update(finalist=True, trained_top1=round(30 + 10 * rng.random(), 2), seconds_train=12.5)
-    cols = columns(PROXIES) if legacy else columns([])
-    cols = [c for c in cols if not (legacy and c in NEW_COLUMNS)]
+    proxies = PROXIES if legacy else ()
     base = []
     for b in all_baselines():
         if cost(b.config).macs > budget:
@@ -130,9 +129,17 @@ def write_fake_run(
             chosen, compare([r | {"name": f"trial {r['number']}"} for r in chosen], base), strict=True
         ):
             r.update(baseline=c.baseline, margin=None if c.margin is None else round(c.margin, 4))
-    run.rewrite(run.trials_csv, rows, cols)
-    head = ["name"] if legacy else []  # old runs repeated `name` in baselines.csv
-    run.rewrite(run.baselines_csv, base, [*head, "family", "published_top1", "stage", *cols])
+    if legacy:  # the tables as written before: no estimator columns, `name` repeated in baselines.csv
+        cols = [c for c in columns(proxies) if c not in NEW_COLUMNS]
+        write_rows(run.trials_csv, [TrialRecord.of(r) for r in rows], cols)
+        write_rows(
+            run.baselines_csv,
+            [TrialRecord.of(r) for r in base],
+            ["name", "family", "published_top1", "stage", *cols],
+        )
+    else:
+        run.write_trials([TrialRecord.of(r) for r in rows], proxies)
+        run.write_baselines([TrialRecord.of(r) for r in base], proxies)
     if study:
         _write_study(run, rows, {p.name: list(p.choices) for p in sp.params})
     return run
@@ -140,13 +147,12 @@ def write_fake_run(
 
 def _write_study(run: RunDir, rows: list[dict[str, Any]], choices: dict[str, list]) -> None:
     """The Optuna storage the engine would have written (study named after the run id)."""
-    import optuna
     from optuna.distributions import CategoricalDistribution
     from optuna.trial import TrialState, create_trial
 
-    study = optuna.create_study(
-        storage=run.storage_url(None), study_name=run.id, directions=["maximize", "minimize"]
-    )
+    from archsearch.search.study_storage import open_study
+
+    study = open_study(run.storage_url(None), run.id, ["maximize", "minimize"])
     for r in rows:
         params = json.loads(r["params_json"])
         dists = {k: CategoricalDistribution(choices[k]) for k in params}

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from archsearch.search.executors import EXECUTORS, Executor, make_executor
-from archsearch.search.storage import RunError
+from archsearch.runs import RunError
 
 
 def square(x: int) -> int:

@@ -21,8 +21,8 @@ from archsearch.cli import main
 from archsearch.cost import cost
 from archsearch.export import ExportError
 from archsearch.export.exporter import write_files
-from archsearch.export.run_reader import load_trials
 from archsearch.models import build_model
+from archsearch.runs import load_run
 from archsearch.spaces import load_space
 
 RUN_ID = "20261123-000000-test"
@@ -92,12 +92,12 @@ def one_line_error(capsys, *needles: str) -> None:
         assert n in err, err
 
 
-def test_load_trials_types(runs: Path) -> None:
-    df = load_trials(runs / RUN_ID)
-    assert df["number"].tolist() == [0, 1, 2, 3, 4]
-    assert df["finalist"].tolist() == [True, True, False, False, False]
-    assert df["pareto"].dtype == bool and df["feasible"].dtype == bool
-    assert pd.isna(df.loc[2, "trained_top1"]) and df.loc[1, "trained_top1"] == 72.5
+def test_a_table_written_elsewhere_reads_typed(runs: Path) -> None:
+    """pandas' True/False, empty cells and an unknown column: the run model's one reading of each."""
+    trials = load_run(runs / RUN_ID).trials
+    assert [t.number for t in trials] == [0, 1, 2, 3, 4]
+    assert [t.finalist for t in trials] == [True, True, False, False, False]
+    assert trials[2].trained_top1 is None and trials[1].trained_top1 == 72.5 and trials[4].macs is None
 
 
 def test_trial_py_with_weights(runs: Path, configs, capsys) -> None:
@@ -160,7 +160,7 @@ def test_config_json_round_trip_through_cli(tmp_path: Path, capsys) -> None:
         (["early", "--best-under-latency", "100"], ["no finalists"]),
         ([RUN_ID, "--best-under-latency", "1"], ["no feasible finalist", "fastest: 10 ms"]),
         (["early", "--pareto"], ["no Pareto-front trials"]),
-        (["nosuchrun", "--trial", "0"], ["unknown run 'nosuchrun'", "early"]),
+        (["nosuchrun", "--trial", "0"], ["no run 'nosuchrun'", "early"]),
         (["--trial", "0"], ["need a RUN"]),
         ([RUN_ID, "--best-under-latency", "-3"], ["positive"]),
         (["--baseline", "rexnet-1.0-224", "--format", "timm"], ["ReXNet blocks", "partial residual"]),
@@ -286,16 +286,16 @@ def test_exports_from_a_real_search_run(cli, tmp_path: Path, capsys) -> None:
             "--trials", "6", "--finalists", "0", "--no-baselines", "--out", str(tmp_path), "--name", "real",
             "--no-progress")  # fmt: skip
     assert r.returncode == 0, r.stderr
-    trials = load_trials(tmp_path / "real")
-    front = trials[trials["pareto"]]
+    trials = load_run(tmp_path / "real").trials
+    front = [t for t in trials if t.pareto]
     assert len(trials) == 6 and len(front) >= 1
     args = ["export", "real", "--runs-dir", str(tmp_path), "--format", "py"]
     assert main([*args, "--best-under-latency", "1e6"]) == 2
     one_line_error(capsys, "no finalists")
     assert main([*args, "--pareto"]) == 0
-    assert main([*args, "--trial", str(trials["number"].iloc[-1]), "--force"]) == 0
+    assert main([*args, "--trial", str(trials[-1].number), "--force"]) == 0
     exports = tmp_path / "real" / "exports"
-    for _, row in front.iterrows():
-        cfg = ArchConfig.from_json(row["config_json"])
-        net = load_source((exports / f"trial_{row['number']}.py").read_text()).build()
-        assert sum(p.numel() for p in net.parameters()) == cost(cfg).params == row["params"]
+    for row in front:
+        cfg = ArchConfig.from_json(row.config_json)
+        net = load_source((exports / f"trial_{row.number}.py").read_text()).build()
+        assert sum(p.numel() for p in net.parameters()) == cost(cfg).params == row.params

@@ -13,7 +13,7 @@ from fake_run import write_fake_run
 from archsearch.baselines import MBV2_ROWS, mobilenet_v2, rexnet
 from archsearch.pareto import hypervolume_2d, pareto_mask
 from archsearch.report.dashboard import summary
-from archsearch.report.data import load_run, scored
+from archsearch.report.data import run_data, scored
 from archsearch.report.progress import REFERENCE, progress
 from archsearch.report.stages import format_stages, stage_table
 
@@ -53,7 +53,7 @@ def test_malformed_config_gives_an_empty_table_not_an_error():
 
 
 def test_progress_matches_brute_force_hypervolume(runs):
-    run = load_run(runs / "small")
+    run = run_data(runs / "small")
     ok = scored(run.rows())
     p = progress(run.trials, ok, ["score", "latency"])
     assert p["hypervolume"].is_monotonic_increasing and p["best"].dropna().is_monotonic_increasing
@@ -80,7 +80,7 @@ def test_report_writes_one_offline_file(runs):
     assert library, "plotly.js is not embedded"
     assert not re.search(r"https?://", html.replace(library.group(1), ""))
     assert "archsearch export " in html and "--trial" in html and "--format py" in html
-    assert f"optuna-dashboard sqlite:///{(runs / 'small' / 'study.db').resolve()}" in html
+    assert f"optuna-dashboard {(runs / 'small' / 'study.log').resolve()}" in html
 
 
 def test_user_strings_are_escaped_in_the_file(runs):
@@ -96,7 +96,7 @@ def test_a_run_without_trials_yet_still_renders(tmp_path):
     run = write_fake_run(tmp_path, "fresh", trials=0)
     (run.path / "trials.csv").unlink()
     (run.path / "baselines.csv").unlink()
-    s = summary(load_run(run.path))
+    s = summary(run_data(run.path))
     assert s["trials"] == 0 and s["best_score"] is None
     assert run_cli("report", str(run.path)).returncode == 0
 
@@ -105,7 +105,7 @@ def test_a_torn_last_line_is_ignored(tmp_path):
     run = write_fake_run(tmp_path, "torn", trials=10)
     with (run.path / "trials.csv").open("a") as f:
         f.write("10,COMPLETE,,abc")  # a writer killed mid-row
-    assert len(load_run(run.path).trials) == 10
+    assert len(run_data(run.path).trials) == 10
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_malformed_run_json_is_one_line(tmp_path):
 def test_provenance_of_a_shipped_profile_a_missing_one_and_a_changed_one(tmp_path):
     from archsearch.report.provenance import profile_provenance
     from archsearch.resources import find
-    from archsearch.search.storage import digest
+    from archsearch.runs import digest
 
     pixel = profile_provenance(
         {"profile": "pixel", "profile_digest": digest(find("hardware_profiles", "pixel"))}
@@ -184,7 +184,7 @@ def test_page_speaks_of_the_estimator_with_verdict_and_margins(runs):
 
     assert run_cli("report", str(runs / "small")).returncode == 0
     html = (runs / "small" / "dashboard.html").read_text()
-    run = load_run(runs / "small")
+    run = run_data(runs / "small")
     figs, hover = _page(html)
     assert "proxy score" not in html.replace(html[html.find("plotly.js v") :], "")
     for fid in ("latency", "macs", "params"):
@@ -219,7 +219,7 @@ def _csv(path: Path) -> list[dict[str, str]]:
 def test_baselines_show_predicted_beside_published_top1(runs):
     html = (runs / "small" / "dashboard.html").read_text()
     figs, hover = _page(html)
-    run = load_run(runs / "small")
+    run = run_data(runs / "small")
     rows = run.rows().set_index("row")
     published = [t for t in figs["latency"]["data"] if t["name"] == "published top-1"]
     assert {t["legendgroup"] for t in published} >= {"mobilenet_v2"}

@@ -10,7 +10,7 @@ from fake_run import write_fake_run
 from report_support import PageLog, chromium, served
 
 from archsearch.report.dashboard import write_dashboard
-from archsearch.report.data import load_run
+from archsearch.report.data import run_data
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_ACT = "<script>alert(3)</script>"
@@ -27,7 +27,7 @@ def runs(tmp_path_factory) -> Path:
     xss = {"blocks": [{"kind": "ir", "cin": 32, "cout": 16, "act": XSS_ACT}]}
     write_fake_run(root, XSS_NAME, trials=12, seed=3, config_patch=xss)
     for run in root.iterdir():
-        write_dashboard(load_run(run))
+        write_dashboard(run_data(run))
     return root
 
 
@@ -51,7 +51,7 @@ def _drawn(page, n: int) -> None:
 
 
 def test_dashboard_loads_offline_with_every_point(runs, browser, tmp_path):
-    run = load_run(runs / "small")
+    run = run_data(runs / "small")
     url = (runs / "small" / "dashboard.html").as_uri()
     page, log = _open(browser, url)
     assert log.errors == [] and log.requests == [url]
@@ -145,7 +145,7 @@ def test_served_dashboard_reloads_while_the_run_writes(tmp_path, browser):
 
 
 def test_finalists_hover_and_label_their_margin(runs, browser):
-    run = load_run(runs / "small")
+    run = run_data(runs / "small")
     page, log = _open(browser, (runs / "small" / "dashboard.html").as_uri())
     assert "finalists beat every no-slower baseline" in page.locator("#verdict").text_content()
     fin = run.trials[run.trials["finalist"] == True].sort_values("latency_ms")  # noqa: E712

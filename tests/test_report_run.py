@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 from report_support import PageLog, chromium
 
-from archsearch.report.data import load_run
+from archsearch.report.data import run_data
 
 # 400 MMACs admits ReXNet 0.9 and 1.0 (348 and 398 MMACs) beside the MobileNetV2 grid; the default score
 # (the `imagenet` estimator) and 8 trials keep the run to seconds (the dashboard, not the search, is under test).
@@ -23,7 +23,7 @@ def test_dashboard_of_a_small_real_run(tmp_path):
     r = run_cli("report", "real", "--runs-dir", str(tmp_path), "--format", "json")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)[0]
-    run = load_run(tmp_path / "real")
+    run = run_data(tmp_path / "real")
     complete = int((run.trials["state"] == "COMPLETE").sum())
     assert summary["trials"] == 8 and summary["finalists"] == 1
     assert {"mobilenet_v2", "rexnet"} <= set(run.baselines["family"])

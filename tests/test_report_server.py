@@ -18,7 +18,7 @@ from conftest import REPO, need
 from fake_run import write_fake_run
 from report_support import served
 
-from archsearch.search.storage import RunDir
+from archsearch.runs import RunDir
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -101,7 +101,7 @@ def test_stale_dashboard_is_regenerated(runs):
     [
         "/runs/../../etc/passwd", "/runs/..%2f..%2fetc%2fpasswd/", "/runs/%2e%2e/", "/runs/..%2F/status",
         "/runs/escape/", "/runs/escape/secret.txt", "/runs/not-a-run/", "/compare?run=..", "/compare?run=escape",
-        "/runs/small/run.json", "/runs/small/study.db", "/../etc/passwd",
+        "/runs/small/run.json", "/runs/small/study.log", "/../etc/passwd",
     ],
 )  # fmt: skip
 def test_paths_outside_dir_are_refused(runs, path):

@@ -4,7 +4,7 @@ import pytest
 
 from archsearch.pareto import hypervolume_2d, pareto_mask, spread_pick
 from archsearch.search.budget import BudgetError, parse_budget
-from archsearch.search.engine import RunOptions
+from archsearch.search.options import RunOptions
 from archsearch.search.samplers import SAMPLERS, make_sampler, trial_seed
 from archsearch.spaces import load_space
 

@@ -9,7 +9,8 @@ import pytest
 
 from archsearch.baselines import comparison_baselines, get_baseline
 from archsearch.search.compare import WIN_MARGIN, compare, verdict
-from archsearch.search.engine import RunOptions, execute, start
+from archsearch.search.engine import execute, start
+from archsearch.search.options import RunOptions
 from archsearch.search.seeding import baseline_params
 from archsearch.spaces import load_space
 
@@ -70,7 +71,7 @@ def test_seeded_search_begins_with_the_baselines(tmp_path):
     opts = RunOptions(space="mbv2", budget="300M", hw="pixel", trials=5, finalists=0, baselines=False,
                       out=str(tmp_path), name="seeded")  # fmt: skip
     search = start(opts, argv=[])
-    first = [p for _, p in search.seeded()][:5]
+    first = [p for _, p in search.seeding][:5]
     trials = rows(execute(search, progress=False).run.trials_csv)
     space = load_space("mbv2")
     import json

@@ -1,4 +1,5 @@
-"""BulkTrialStorage writes exactly what Optuna's own `add_trial` writes, read back through Optuna."""
+"""The run's journal storage holds exactly what Optuna's own in-memory study holds, read back through Optuna,
+and survives a kill in the middle of an append."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-from archsearch.search.storage import RunError
-from archsearch.search.study_storage import open_study
+from archsearch.runs import RunError
+from archsearch.search.study_storage import open_study, storage
 from archsearch.spaces import load_space
 
 DIRECTIONS = ["maximize", "minimize"]
@@ -45,29 +46,33 @@ def _view(t: optuna.trial.FrozenTrial) -> tuple:
             t.intermediate_values, t.datetime_start, t.datetime_complete)  # fmt: skip
 
 
-def test_bulk_writes_equal_optunas_own(tmp_path: Path) -> None:
+def test_journal_holds_what_was_written(tmp_path: Path) -> None:
     trials = _finished_trials()
-    plain = optuna.create_study(storage=f"sqlite:///{tmp_path / 'plain.db'}", directions=DIRECTIONS)
-    bulk = open_study(f"sqlite:///{tmp_path / 'bulk.db'}", "run", DIRECTIONS)
+    memory = optuna.create_study(directions=DIRECTIONS)
+    journal = open_study(str(tmp_path / "study.log"), "run", DIRECTIONS)
     for t in trials:
-        plain.add_trial(t)
-        bulk.add_trial(t)
-    fresh = optuna.load_study(study_name="run", storage=f"sqlite:///{tmp_path / 'bulk.db'}")  # another reader
-    expected = [_view(t) for t in plain.get_trials()]
+        memory.add_trial(t)
+        journal.add_trial(t)
+    fresh = optuna.load_study(
+        study_name="run", storage=storage(str(tmp_path / "study.log"))
+    )  # another reader
+    expected = [_view(t) for t in memory.get_trials()]
     assert [_view(t) for t in fresh.get_trials()] == expected
-    assert [_view(t) for t in bulk.get_trials()] == expected
+    assert [_view(t) for t in journal.get_trials()] == expected
 
 
-def test_incompatible_distribution_is_refused(tmp_path: Path) -> None:
-    study = open_study(f"sqlite:///{tmp_path / 's.db'}", "run", DIRECTIONS)
+def test_a_torn_last_entry_is_dropped_on_open(tmp_path: Path) -> None:
+    """A kill mid-append leaves half an entry: reopening cuts it, so the next trial is stored intact."""
+    path = tmp_path / "study.log"
+    study = open_study(str(path), "run", DIRECTIONS)
     one = {"x": FloatDistribution(0, 1)}
     study.add_trial(create_trial(params={"x": 0.5}, distributions=one, values=[1.0, 2.0]))
-    reopened = open_study(f"sqlite:///{tmp_path / 's.db'}", "run", DIRECTIONS)  # checks against the file
-    bad = create_trial(params={"x": 1}, distributions={"x": optuna.distributions.IntDistribution(0, 3)},
-                       values=[1.0, 2.0])  # fmt: skip
-    with pytest.raises(ValueError, match="different distribution"):
-        reopened.add_trial(bad)
-    assert len(reopened.get_trials()) == 1
+    with path.open("ab") as f:
+        f.write(b'{"op_code": 4, "study_id": 0, "datetime_st')
+    reopened = open_study(str(path), "run", DIRECTIONS)
+    reopened.add_trial(create_trial(params={"x": 0.25}, distributions=one, values=[3.0, 4.0]))
+    fresh = optuna.load_study(study_name="run", storage=storage(str(path)))
+    assert [t.params["x"] for t in fresh.get_trials()] == [0.5, 0.25]
 
 
 def test_unusable_storage_is_a_run_error(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from archsearch.export import ExportError
 from archsearch.hardware.errors import HARDWARE_ERRORS
 from archsearch.proxies.errors import DatasetError, ProxyError
 from archsearch.resources import UnknownNameError
+from archsearch.runs import RunError
 from archsearch.search.budget import BudgetError
-from archsearch.search.storage import RunError
 from archsearch.shared import SharedDataMissing
 from archsearch.spaces import SpaceError
 

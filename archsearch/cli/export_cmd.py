@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _targets(args: argparse.Namespace) -> tuple[list, Path]:
     """The networks to export and the output folder (library imported here: pandas/torch load slowly)."""
     from archsearch.export.exporter import baseline_target, config_file_target, trial_target
-    from archsearch.export.run_reader import load_run, select_best_under_latency, select_pareto, select_trial
+    from archsearch.export.run_reader import open_run, select_best_under_latency, select_pareto, select_trial
 
     from_run = args.trial is not None or args.pareto or args.best_under_latency is not None
     if from_run and not args.run:
@@ -62,14 +62,14 @@ def _targets(args: argparse.Namespace) -> tuple[list, Path]:
         raise UsageError(
             f"--best-under-latency must be a positive number of ms, got {args.best_under_latency:g}"
         )
-    r = load_run(args.run, Path(args.runs_dir))
+    r = open_run(args.run, Path(args.runs_dir))
     if args.trial is not None:
         rows = [select_trial(r, args.trial)]
     elif args.pareto:
         rows = select_pareto(r)
     else:
         rows = [select_best_under_latency(r, args.best_under_latency)]
-    return [trial_target(r, row) for row in rows], Path(args.out) if args.out else r.path / "exports"
+    return [trial_target(r, row) for row in rows], Path(args.out) if args.out else r.dir.exports_dir
 
 
 def run(args: argparse.Namespace) -> int:

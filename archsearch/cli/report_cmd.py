@@ -29,10 +29,10 @@ def run(args: argparse.Namespace) -> int:
     import textwrap
 
     from archsearch.report.dashboard import summary, write_dashboard
-    from archsearch.report.data import load_run
+    from archsearch.report.data import run_data
     from archsearch.report.estimator import Score, comparisons, figures_line, verdict_line
 
-    data = load_run(args.run, args.runs_dir)
+    data = run_data(args.run, args.runs_dir)
     path = write_dashboard(data)
     score = Score.of(data.meta)
     line = verdict_line(score, comparisons(data.trials, data.baselines), len(data.baselines))

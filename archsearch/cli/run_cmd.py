@@ -13,10 +13,15 @@ from typing import Any
 from archsearch.cli import add_format
 from archsearch.output import render
 from archsearch.report.estimator import Score, figures_line
+from archsearch.runs import TrialRecord
+from archsearch.search.budget import reference_macs
 from archsearch.search.compare import verdict
-from archsearch.search.engine import SAMPLERS, RunOptions, RunResult, execute, resume, start
+from archsearch.search.engine import RunResult, execute, resume, start
 from archsearch.search.evaluate import OBJECTIVES
 from archsearch.search.executors import EXECUTORS
+from archsearch.search.finalists import trust_note
+from archsearch.search.options import RunOptions
+from archsearch.search.samplers import SAMPLERS
 
 D = RunOptions()
 
@@ -26,8 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run",
         help="search a space for a device under a compute budget",
         description="Search SPACE for networks that beat MobileNetV2/ReXNet on a device. FLOPs in budgets are "
-        "multiply-adds of conv and linear layers (MobileNetV2 1.0 @224 = 300.8M). Budgets: 300MFLOPs, 300M, "
-        "0.3GFLOPs, 3e8.",
+        f"multiply-adds of conv and linear layers ({reference_macs()}). Budgets: 300MFLOPs, 300M, 0.3GFLOPs, 3e8.",
     )
     p.add_argument("--space", default=D.space, help=f"search space name or YAML (default {D.space})")
     p.add_argument("--budget", default=D.budget, help=f"MACs limit, e.g. 300MFLOPs (default {D.budget})")
@@ -135,44 +139,14 @@ def run(args: argparse.Namespace) -> int:
         # Every finished trial is already committed and fsync'd; leave now, before interpreter shutdown
         # (library threads and finalizers), where a stray interrupt turned exit 130 into death by SIGINT.
         os._exit(130)
-    dashboard, exports = publish(result)
+    from archsearch.export.run_reader import export_finalists
+    from archsearch.report.dashboard import write_dashboard
+    from archsearch.report.data import run_data
+
+    dashboard = write_dashboard(run_data(result.run.path))
+    exports = export_finalists(result.run.path, [r.number for r in result.finalists if r.number is not None])
     report(result, args.format, dashboard, exports)
     return 0
-
-
-def publish(result: RunResult) -> tuple[Path, list[Path]]:
-    """The run's dashboard, and each trained finalist exported as py and json (weights beside)."""
-    from archsearch.export.exporter import render as render_export
-    from archsearch.export.exporter import trial_target, write_files
-    from archsearch.export.run_reader import load_run as load_export_run
-    from archsearch.export.run_reader import select_trial
-    from archsearch.report.dashboard import write_dashboard
-    from archsearch.report.data import load_run
-
-    dashboard = write_dashboard(load_run(result.run.path))
-    run = load_export_run(str(result.run.path))
-    files: dict[str, bytes] = {}
-    for r in result.finalists:
-        target = trial_target(run, select_trial(run, int(r["number"])))
-        for fmt in ("py", "json"):
-            files.update(render_export(target, fmt).files)
-    return dashboard, write_files(files, result.run.path / "exports", force=True) if files else []
-
-
-TRUST = (
-    "How far to trust trained_top1: it is short proxy training ({budget}) of {what} on {data}. "
-    "Measured on 50 NAS-Bench-Macro networks against their fully trained accuracy: {curve} {advice}"
-)
-
-
-def trust(opts: RunOptions) -> str:
-    """The printed note on trained_top1, in the run's own terms and with the measured curve's figures."""
-    from archsearch.proxies.training import measured_curve
-
-    budget = f"{opts.train_steps} steps" if opts.train_steps else f"{opts.train_seconds:g} s per network"
-    what = "the networks themselves" if opts.train_width == 1 else f"{opts.train_width:g}-width stand-ins"
-    advice = "It ranks finalists and baselines alike, beside the predicted score and latency."
-    return TRUST.format(budget=budget, what=what, data=opts.data, curve=measured_curve(), advice=advice)
 
 
 def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) -> None:
@@ -181,20 +155,16 @@ def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) ->
     versus = {c.finalist: c for c in result.comparisons}
     rows = []
     for r in result.finalists:
-        c = versus.get(f"trial {r['number']}")
-        rows.append(
-            _summary_row(
-                f"trial {r['number']}", r | ({"baseline": c.baseline, "margin": c.margin} if c else {}), None
-            )
-        )
+        c = versus.get(r.name)
+        rows.append(_summary_row(r, c.baseline if c else None, c.margin if c else None, None))
     for b in result.baselines:
         if fmt != "table":
-            rows.append(_summary_row(b["name"], b, b.get("published_top1")))
+            rows.append(_summary_row(b, b.baseline, b.margin, b.published_top1))
     if fmt != "table":
         print(render(rows, fmt))
         return
     print(render(rows, "table", digits=3))
-    inside = sum(1 for b in result.baselines if str(b.get("feasible")).lower() == "true")
+    inside = sum(1 for b in result.baselines if b.feasible)
     print(f"\nThe search started from {len(result.seeded)} baselines the space reproduces exactly "
           f"({inside} baselines inside the limits were scored; the others are not expressible in this space).")  # fmt: skip
     if result.comparisons:
@@ -203,13 +173,13 @@ def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) ->
             print("  " + c.line(unit))
         print(verdict(result.comparisons) + ".")
     for r in result.finalists:
-        if str(r.get("extrapolates")).lower() == "true":
-            print(f"warning: trial {r['number']} extrapolates ({r.get('extrapolation')}): its score is outside "
+        if r.extrapolates:
+            print(f"warning: {r.name} extrapolates ({r.extrapolation}): its score is outside "
                   "the estimator's fitted ranges (--allow-extrapolation was given)")  # fmt: skip
     print("\n" + textwrap.fill(figures_line(Score.of(meta)), 100))
     opts = RunOptions.recorded(meta["options"])
     if result.trained:
-        print("\n" + textwrap.fill(trust(opts), 100))
+        print("\n" + textwrap.fill(trust_note(opts), 100))
     elif opts.finalists:
         print("\nFinalists were not trained: short training needs real images (--data cifar10:PATH, npz:PATH or "
               "imagefolder:PATH); on the synthetic set it ranks nothing.")  # fmt: skip
@@ -220,28 +190,26 @@ def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) ->
         print(f"export:        {path}")
 
 
-def _num(v: Any) -> Any:  # csv rows hold strings
-    if v in (None, ""):
+def _num(v: Any) -> Any:
+    """A number as the summary shows it: large integral values as int."""
+    if v is None:
         return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
+    f = float(v)
     return int(f) if f.is_integer() and abs(f) > 1000 else f
 
 
-def _summary_row(name: str, r: dict, published: Any) -> dict:
+def _summary_row(r: TrialRecord, baseline: str | None, margin: float | None, published: float | None) -> dict:
     row = {
-        "model": name,
-        "config_id": r.get("config_id"),
-        "macs": _num(r.get("macs")),
-        "params": _num(r.get("params")),
-        "latency_ms": _num(r.get("latency_ms")),
-        "score": _num(r.get("score")),
-        "extrapolates": str(r.get("extrapolates", "")).lower() == "true",
-        "baseline": r.get("baseline"),
-        "margin": _num(r.get("margin")),
+        "model": r.name,
+        "config_id": r.config_id or None,
+        "macs": _num(r.macs),
+        "params": _num(r.params),
+        "latency_ms": _num(r.latency_ms),
+        "score": _num(r.score),
+        "extrapolates": bool(r.extrapolates),
+        "baseline": baseline,
+        "margin": _num(margin),
     }
-    row.update({k: _num(v) for k, v in r.items() if k.startswith("proxy_")})
-    row.update(trained_top1=_num(r.get("trained_top1")), published_top1=_num(published))
+    row.update({f"proxy_{k}": _num(v) for k, v in r.proxies.items()})
+    row.update(trained_top1=_num(r.trained_top1), published_top1=_num(published))
     return row

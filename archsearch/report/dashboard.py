@@ -19,8 +19,8 @@ from archsearch.report.hover import hover_text
 from archsearch.report.page import document, esc, figures_html, table
 from archsearch.report.progress import progress
 from archsearch.report.provenance import profile_provenance
+from archsearch.runs import RunDir
 from archsearch.search.compare import Comparison
-from archsearch.search.storage import RunDir
 
 DASHBOARD = "dashboard.html"
 

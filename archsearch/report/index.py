@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from archsearch.report.data import load_run, scored
+from archsearch.report.data import run_data, scored
 from archsearch.report.page import document, esc
-from archsearch.search.storage import BASELINES_CSV, RUN_JSON, TRIALS_CSV, RunError
+from archsearch.runs import BASELINES_CSV, RUN_JSON, TRIALS_CSV, RunError
 
 SORT_KEYS = ("run", "space", "profile", "budget", "trials", "best", "date")
 
@@ -82,7 +82,7 @@ class RunIndex:
 
 def _info(path: Path) -> RunInfo | None:
     try:
-        run = load_run(path)
+        run = run_data(path)
     except RunError:
         return None  # a run.json being written or broken: listed again once readable
     m, t = run.meta, run.trials

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from archsearch.resources import UnknownNameError, find
-from archsearch.search.storage import digest
+from archsearch.runs import digest
 
 UNKNOWN = "unknown"
 

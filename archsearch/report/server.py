@@ -15,11 +15,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from archsearch.report.dashboard import DASHBOARD, write_dashboard
-from archsearch.report.data import load_run
+from archsearch.report.data import run_data
 from archsearch.report.index import RunIndex, index_page, is_run, stamp
 from archsearch.report.overlay import overlay_page
 from archsearch.report.page import esc
-from archsearch.search.storage import RunError
+from archsearch.runs import RunError
 
 MAX_OVERLAY = 12
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -92,7 +92,7 @@ class DashboardServer(ThreadingHTTPServer):
             sources = [path / n for n in ("run.json", "trials.csv", "baselines.csv") if (path / n).exists()]
             newest = max(p.stat().st_mtime_ns for p in sources)
             if not html_file.is_file() or html_file.stat().st_mtime_ns < newest:
-                write_dashboard(load_run(path))
+                write_dashboard(run_data(path))
             html = html_file.read_text(encoding="utf-8")
         head, _, tail = html.rpartition("</body>")
         return head + SERVED % (json.dumps(s), self.poll_ms) + "</body>" + tail
@@ -137,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
                 ids = list(dict.fromkeys(query.get("run", [])))[:MAX_OVERLAY]
                 if not ids:
                     raise Refused(HTTPStatus.BAD_REQUEST, "tick at least one run to overlay")
-                runs = [load_run(self.server.run_dir(i)) for i in ids]
+                runs = [run_data(self.server.run_dir(i)) for i in ids]
                 self.send(HTTPStatus.OK, overlay_page(runs))
             elif len(parts) == 2 and parts[0] == "runs":
                 self.server.run_dir(parts[1])

@@ -37,3 +37,11 @@ def parse_limit(text: str, what: str) -> float:
     if not value > 0 or value != value or value == float("inf"):
         raise BudgetError(f"invalid {what} {text!r}; expected a positive number")
     return value
+
+
+def reference_macs() -> str:
+    """The convention's anchor, costed (not restated): 'MobileNetV2 1.0 @224 = 300.8M'."""
+    from archsearch.baselines import get_baseline
+    from archsearch.cost import cost
+
+    return f"MobileNetV2 1.0 @224 = {cost(get_baseline('mobilenet_v2-1.0-224').config).macs / 1e6:.1f}M"

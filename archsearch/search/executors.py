@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archsearch.registry import Registry
-from archsearch.search.storage import RunError
+from archsearch.runs import RunError
 
 
 @dataclass(frozen=True)
