@@ -1,0 +1,115 @@
+"""Task networks: attachment points, the paper's counts, fvcore/torch agreement, refusals, JSON.
+
+fvcore runs at the smallest input each head accepts (the structure, not the side, is what it checks);
+`benchmarks/task_counts.py` runs the same check on 50 random configs per task at the tasks' own sides."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from archsearch.baselines import mobilenet_v2
+from archsearch.spaces import load_space
+from archsearch.tasks import TaskError, TaskNet, load_network, plan
+from archsearch.tasks.baselines import get_task_baseline, task_baseline_names
+from archsearch.tasks.heads import anchor_boxes, ssd_map_sides
+from archsearch.tasks.lowering import task_cost
+from archsearch.tasks.models import build_task_model, fvcore_task_cost
+
+MBV2 = mobilenet_v2(1.0, 224)
+SMALLEST = {"detection": 257, "segmentation": 64, "segmentation-aspp": 289}
+
+
+def test_ssdlite_mbv2_attaches_at_layer15_expansion_and_layer19():
+    p = plan(TaskNet("detection", MBV2))
+    t0, t1 = p.taps
+    assert (t0.block, t0.where, t0.channels, t0.side) == (13, "expand", 576, 20)  # layer_15/expansion_output
+    assert (t1.where, t1.channels, t1.side) == ("output", 1280, 10)  # layer_19
+    sides = ssd_map_sides(p.layers)
+    assert sides == [20, 10, 5, 3, 2, 1]
+    assert len(anchor_boxes(sides)) == 20 * 20 * 3 + 6 * (100 + 25 + 9 + 4 + 1) == 2034
+
+
+def test_paper_counts():
+    """MobileNetV2 paper: SSDLite 4.3M / 0.8B (Table 6); Mobile DeepLabv3 (Table 7, MNet V2*, OS 16) 2.11M /
+    2.75B without ASPP, 4.52M / 5.8B with, at DeepLab's 513 crop."""
+    det = task_cost(get_task_baseline("ssdlite-mobilenet_v2-1.0-320").config)
+    assert (det.macs, det.params) == (804_397_504, 4_500_543)
+    assert abs(det.macs / 0.8e9 - 1) < 0.05 and abs(det.params / 4.3e6 - 1) < 0.05
+    seg = task_cost(get_task_baseline("deeplabv3-mobilenet_v2-1.0-513").config)
+    assert abs(seg.macs / 2.75e9 - 1) < 0.01 and abs(seg.params / 2.11e6 - 1) < 0.005
+    aspp = task_cost(get_task_baseline("deeplabv3-aspp-mobilenet_v2-1.0-513").config)
+    assert abs(aspp.params / 4.52e6 - 1) < 0.005
+    # 5.8B is TF's count: each atrous conv runs through space-to-batch on a padded 36x36 grid, not 33x33
+    grid_extra = 3 * 320 * 256 * 9 * (36 * 36 - 33 * 33)
+    assert abs((aspp.macs + grid_extra) / 5.8e9 - 1) < 0.01
+    assert task_cost(get_task_baseline("deeplabv3-mobilenet_v2-1.0-512").config).macs == 2_603_958_272
+
+
+def test_segmentation_backbone_runs_at_output_stride_16_with_dilation():
+    p = plan(TaskNet("segmentation", MBV2))
+    strides = [b.stride for b in p.backbone.blocks]
+    assert strides[13] == 1 and p.dilation[13] == 1 and set(p.dilation[14:]) == {2}  # TF-slim's rule
+    assert p.backbone.head.channels == 0 and p.taps[0].channels == 320 and p.taps[0].side == 32
+    out = build_task_model(TaskNet("segmentation", MBV2, 64)).eval()(torch.zeros(1, 3, 64, 64))
+    assert out.shape == (1, 21, 64, 64)
+
+
+def _random_nets() -> list[TaskNet]:
+    """One random config per task, from mbv2, rexnet and anb in turn."""
+    rng = random.Random(17)
+    spaces = [load_space(s) for s in ("mbv2", "rexnet", "anb")]
+    return [TaskNet(task, spaces[(i + j) % 3].random(rng), side)
+            for j in range(1) for i, (task, side) in enumerate(SMALLEST.items())]  # fmt: skip
+
+
+@pytest.mark.parametrize("net", [
+    *(TaskNet(task, MBV2, side) for task, side in SMALLEST.items()),
+    *_random_nets(),
+], ids=lambda n: f"{n.task}-{n.backbone.name or n.backbone.id}-{n.resolution}")  # fmt: skip
+def test_fvcore_and_torch_agree_with_analytic_counts(net):
+    c = task_cost(net)
+    model = build_task_model(net)
+    assert fvcore_task_cost(net, model) == (c.macs, c.params)
+    if net.task == "detection" and net.backbone is MBV2:
+        boxes, scores = model(torch.zeros(1, 3, net.resolution, net.resolution))
+        n = len(anchor_boxes(ssd_map_sides(plan(net).layers)))
+        assert boxes.shape == (1, n, 4) and scores.shape == (1, n, 91)
+        names = set(model.state_dict())
+        from archsearch.models import build_model
+
+        classifier = build_model(MBV2).state_dict()
+        assert {k for k in classifier if not k.startswith("classifier")} <= names  # ImageNet weights load
+        assert any(k.startswith("ssdlite.extra2.dw.conv") for k in names)
+
+
+@pytest.mark.parametrize("task,side,why", [
+    ("detection", 256, "too small for the SSDLite head"),
+    ("segmentation-aspp", 288, "too small for the DeepLabv3 head"),
+    ("pose", 320, "unknown task 'pose'"),
+])  # fmt: skip
+def test_bad_task_input_is_one_line(task, side, why):
+    with pytest.raises(TaskError, match=why) as e:
+        TaskNet(task, MBV2, side)
+    assert "\n" not in str(e.value)
+
+
+def test_a_space_without_output_stride_16_is_refused():
+    cfg = load_space("nasbench-macro").random(random.Random(0))
+    with pytest.raises(TaskError, match="output stride 8"):
+        TaskNet("detection", cfg)
+
+
+def test_json_round_trip_and_ids():
+    net = get_task_baseline("deeplabv3-aspp-mobilenet_v2-1.0-512").config
+    back = load_network(net.to_json())
+    assert back == net and back.to_json() == net.to_json() and back.id == net.id != net.backbone.id
+    assert load_network(MBV2.to_json()) == MBV2
+
+
+def test_baseline_grids():
+    assert "ssdlite-mobilenet_v2-1.0-320" in task_baseline_names("detection")
+    assert "deeplabv3-mobilenet_v2-1.0-513" in task_baseline_names("segmentation")
+    assert get_task_baseline("ssdlite-mobilenet_v2-1.0-320").top1 == 71.8
