@@ -6,6 +6,7 @@ are sums over this one list, as for a classifier. No torch here.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from archsearch.arch import feature_sizes
 from archsearch.cost import BYTES_PER_ELEMENT, Cost, cost_by_block, kernel_macs, kernel_params
@@ -13,6 +14,9 @@ from archsearch.hardware.features import Part, kernels_key, network_parts
 from archsearch.kernels import Kernel, decompose
 from archsearch.tasks.layers import HeadLayer, sources
 from archsearch.tasks.spec import TaskNet, get_task, plan
+
+if TYPE_CHECKING:
+    from archsearch.hardware.profile import Profile
 
 CLASSIFIER_ROLES = ("pool", "post_pool", "classifier")
 """Kernels of the classification head that a task network does not run."""
@@ -80,3 +84,11 @@ def task_parts(net: TaskNet) -> tuple[Part, ...]:
     head = tuple(k for k in task_kernels(net) if k.block == -1 and k.role not in ("stem",))
     label = f"{head_name(net)} head at {net.resolution}x{net.resolution}"
     return (*stem_and_blocks, Part(kernels_key(head_name(net), head), head, label))
+
+
+def predict_ms(profile: Profile, net: TaskNet) -> float:
+    """Predicted latency (ms) of the whole task network on `profile`: its predictor over `task_parts`
+    (one per-network term), times the profile's anchor scale."""
+    from archsearch.hardware.predictors import Sample
+
+    return profile.scale * profile.predictor.predict_sample(Sample(task_parts(net), 0.0, True))
