@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import KW_ONLY, dataclass, field, fields, replace
 from typing import Any
+
+from archsearch.blocks import BLOCK_KINDS, allowed_residual
 
 ACTIVATIONS = ("relu", "relu6", "silu", "hswish", "none")
 GATES = ("sigmoid", "hsigmoid")
-BLOCK_KINDS = ("ir", "ds", "rex", "skip", "proj")
-"""Block kinds.
-
-- ``ir``: inverted residual (MobileNetV2): optional 1x1 expansion (when ``mid != cin``) + BN + act,
-  depthwise k x k + BN + act, optional squeeze-excite, linear 1x1 projection + BN; identity residual when
-  stride 1, cin == cout and ``skip``.
-- ``ds``: depthwise separable (MobileNetV1): depthwise k x k + BN + act, pointwise 1x1 + BN + act.
-- ``rex``: ReXNet linear bottleneck: optional 1x1 expansion + BN + act (SiLU by default), depthwise without
-  activation + BN, SE with BN+ReLU, ReLU6, linear projection; partial residual ``out[:, :cin] += x`` when
-  stride 1 and cin <= cout.
-- ``skip``: identity (requires cin == cout and stride 1).
-- ``proj``: 1x1 strided conv + BN, the "identity" that NAS-Bench-Macro uses where channels change.
-"""
 
 
 class ConfigError(ValueError):
@@ -44,11 +33,14 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
 
 @dataclass(frozen=True)
 class Block:
-    """One block. `mid` is the expanded (depthwise) width; `se` the SE bottleneck width (0 = no SE)."""
+    """One block of a kind described in `archsearch.blocks` (which says what it is made of). `mid` is the
+    expanded (depthwise) width; `se` the SE bottleneck width (0 = no SE). Fields after `cout` are
+    keyword-only: ten positional numbers were too easy to shift by one."""
 
     kind: str
     cin: int
     cout: int
+    _: KW_ONLY
     k: int = 3
     stride: int = 1
     mid: int = 0
@@ -60,25 +52,23 @@ class Block:
     skip: bool = True
 
     def __post_init__(self) -> None:
-        if self.mid == 0 and self.kind in ("ir", "rex", "ds"):
+        if self.kind not in BLOCK_KINDS:
+            raise ConfigError(f"unknown block kind {self.kind!r}; allowed: {', '.join(BLOCK_KINDS.names())}")
+        if self.mid == 0 and BLOCK_KINDS.get(self.kind).mid:
             object.__setattr__(self, "mid", self.cin)
         _check_block(self)
 
     @property
     def expands(self) -> bool:
-        """True when the block has a 1x1 expansion conv (ir/rex with mid != cin)."""
-        return self.kind in ("ir", "rex") and self.mid != self.cin
+        """True when the block has a 1x1 expansion conv (a kind with an optional expansion, mid != cin)."""
+        return BLOCK_KINDS.get(self.kind).mid == "expand" and self.mid != self.cin
 
     @property
     def residual(self) -> str:
-        """'full', 'partial' or '' — the residual the block's shapes and rule allow."""
-        if self.kind == "skip":
+        """'full', 'partial' or '' — the residual the block runs (its kind's rule, shapes and `skip`)."""
+        if BLOCK_KINDS.get(self.kind).residual == "identity":
             return "full"
-        if not self.skip or self.stride != 1 or self.kind == "proj":
-            return ""
-        if self.kind == "rex":
-            return "partial" if self.cin <= self.cout else ""
-        return "full" if self.cin == self.cout else ""
+        return allowed_residual(self) if self.skip else ""
 
     @property
     def expansion(self) -> float:
@@ -87,8 +77,6 @@ class Block:
 
 def _check_block(b: Block) -> None:
     where = f"block {b.kind}({b.cin}->{b.cout})"
-    if b.kind not in BLOCK_KINDS:
-        raise ConfigError(f"unknown block kind {b.kind!r}; allowed: {', '.join(BLOCK_KINDS)}")
     if b.cin <= 0 or b.cout <= 0 or b.mid < 0 or b.se < 0:
         raise ConfigError(f"{where}: channels must be positive")
     if b.stride not in (1, 2):
@@ -101,7 +89,7 @@ def _check_block(b: Block) -> None:
         raise ConfigError(f"{where}: SE gate {b.se_gate!r} not allowed; allowed: {', '.join(GATES)}")
     if b.groups < 1 or b.cin % b.groups or b.cout % b.groups or (b.mid and b.mid % b.groups):
         raise ConfigError(f"{where}: groups {b.groups} must divide cin, mid and cout")
-    if b.kind == "skip" and (b.cin != b.cout or b.stride != 1):
+    if BLOCK_KINDS.get(b.kind).residual == "identity" and (b.cin != b.cout or b.stride != 1):
         raise ConfigError(f"{where}: identity needs cin == cout and stride 1")
 
 
@@ -155,7 +143,7 @@ class ArchConfig:
     @property
     def depth(self) -> int:
         """Number of non-identity blocks."""
-        return sum(b.kind != "skip" for b in self.blocks)
+        return sum(BLOCK_KINDS.get(b.kind).residual != "identity" for b in self.blocks)
 
     def with_(self, **changes: Any) -> ArchConfig:
         return replace(self, **changes)

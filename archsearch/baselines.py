@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archsearch.arch import ArchConfig, Stem
+from archsearch.arch import ArchConfig, Head, Stem
 from archsearch.resources import UnknownNameError
 from archsearch.spaces import rexnet_config, stages_config
 
@@ -68,16 +68,16 @@ class Baseline:
 def mobilenet_v2(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> ArchConfig:
     rows = [{"t": t, "c": c, "n": n, "s": s, "k": 3, "se": False, "act": "relu6"} for t, c, n, s in MBV2_ROWS]
     return stages_config(
-        rows, alpha, resolution, Stem(32, 3, 2, "relu6"), (1280, "relu6", 0.2, False), "divisible8", "ir",
-        num_classes=num_classes, name=f"mobilenet_v2-{alpha}-{resolution}",
+        rows, alpha=alpha, resolution=resolution, stem=Stem(32, 3, 2, "relu6"), head=Head(1280, "relu6", 0, 0.2),
+        rule="divisible8", kind="ir", num_classes=num_classes, name=f"mobilenet_v2-{alpha}-{resolution}",
     )  # fmt: skip
 
 
 def mobilenet_v1(alpha: float = 1.0, resolution: int = 224, num_classes: int = 1000) -> ArchConfig:
     rows = [{"t": 1, "c": c, "n": n, "s": s, "k": 3, "se": False, "act": "relu6"} for c, n, s in MBV1_ROWS]
     return stages_config(
-        rows, alpha, resolution, Stem(32, 3, 2, "relu6"), (0, "relu6", 0.001, False), "truncate", "ds",
-        num_classes=num_classes, name=f"mobilenet_v1-{alpha}-{resolution}",
+        rows, alpha=alpha, resolution=resolution, stem=Stem(32, 3, 2, "relu6"), head=Head(0, "relu6", 0, 0.001),
+        rule="truncate", kind="ds", num_classes=num_classes, name=f"mobilenet_v1-{alpha}-{resolution}",
     )  # fmt: skip
 
 
@@ -85,7 +85,7 @@ def rexnet(width: float = 1.0, resolution: int = 224, num_classes: int = 1000) -
     return rexnet_config(width, resolution, num_classes=num_classes, name=f"rexnet-{width}-{resolution}")
 
 
-FAMILIES = {
+BASELINE_FAMILIES = {  # family -> (builder, published top-1 by (multiplier, resolution))
     "mobilenet_v2": (mobilenet_v2, MBV2_TOP1),
     "mobilenet_v1": (mobilenet_v1, MBV1_TOP1),
     "rexnet": (rexnet, REXNET_TOP1),
@@ -113,7 +113,7 @@ def get_baseline(name: str, num_classes: int = 1000) -> Baseline:
         raise UnknownNameError(f"baseline {name!r}: resolution {res} too small; allowed: >= 32")
     if mult <= 0:
         raise UnknownNameError(f"baseline {name!r}: multiplier must be > 0")
-    builder, top1 = FAMILIES[family]
+    builder, top1 = BASELINE_FAMILIES[family]
     cfg = builder(mult, res, num_classes)
     return Baseline(name, family, mult, res, cfg, top1.get((mult, res)))
 

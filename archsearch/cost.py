@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from archsearch.arch import ArchConfig, Block, feature_sizes
-from archsearch.kernels import Kernel, block_kernels, decompose, head_kernels
+from archsearch.kernels import Kernel, block_kernels, head_kernels, stem_kernel
 
 BYTES_PER_ELEMENT = 4  # float32
 
@@ -86,47 +86,25 @@ class Cost:
 
 @lru_cache(maxsize=65536)
 def block_cost(b: Block, h: int) -> tuple[int, int, int]:
-    """(MACs, params, peak elements) of one block entering at side `h`.
-
-    Closed forms of `FORMULAS` summed over the block's kernels (`block_kernels`), written out because
-    this is the search's hot path; `tests/test_cost.py` holds the two equal for every block kind."""
-    kind, cin, cout, k, g = b.kind, b.cin, b.cout, b.k, b.groups
-    ho = (h - 1) // b.stride + 1
-    a_in, a_out = cin * h * h, cout * ho * ho
-    if kind == "skip":
-        return 0, 0, a_in
-    if kind == "proj":
-        return cin * cout * ho * ho, cin * cout + 2 * cout, a_in + a_out
-    if kind == "ds":
-        macs = k * k * cin * ho * ho + cin // g * cout * ho * ho
-        params = k * k * cin + 2 * cin + cin // g * cout + 2 * cout
-        peak = max(a_in + cin * ho * ho, cin * ho * ho + a_out)
-        held = a_in if b.residual else 0
-        if held:
-            peak = max(peak, cin * ho * ho + a_out + held, 2 * a_out + held)
-        return macs, params, peak
-    mid, se = b.mid, b.se
-    m_in, m_out = mid * h * h, mid * ho * ho
+    """(MACs, params, peak live elements) of one block entering at side `h`: `FORMULAS` summed over
+    its kernels (`block_kernels`); the peak is the largest kernel input + output, plus the block input
+    while a residual add still needs it (the add itself holds its two operands and its output)."""
+    a_in = b.cin * h * h
     residual = b.residual
     held = a_in if residual else 0
-    macs = k * k * mid * ho * ho + mid // g * cout * ho * ho
-    params = k * k * mid + 2 * mid + mid // g * cout + 2 * cout
-    peak = 0
-    if b.expands:
-        macs += cin // g * mid * h * h
-        params += cin // g * mid + 2 * mid
-        peak = max(peak, a_in + m_in, m_in + m_out + held)
-    else:
-        peak = max(peak, m_in + m_out)
-    if se:
-        macs += 2 * mid * se
-        params += 2 * mid * se + se + mid + (2 * se if b.se_bn else 0)
-        peak = max(peak, 2 * m_out + held)
-    peak = max(peak, m_out + a_out + held)
-    if residual == "full":
-        peak = max(peak, 2 * a_out + held)
-    elif residual == "partial":
-        peak = max(peak, a_out + held)
+    macs = params = 0
+    peak = a_in  # an identity holds its input
+    for i, k in enumerate(block_kernels(b, h)):
+        fm, fp = FORMULAS[k.kind]
+        macs += fm(k)
+        params += fp(k)
+        out = k.cout * k.h_out * k.h_out
+        if k.kind == "add":
+            live = out + held if residual == "partial" else 2 * out + held
+        else:
+            live = k.cin * k.h_in * k.h_in + out + (held if i else 0)
+        if live > peak:
+            peak = live
     return macs, params, peak
 
 
@@ -135,13 +113,17 @@ def cost(cfg: ArchConfig) -> Cost:
     return cost_by_block(cfg)[0]
 
 
+def macs_of(cfg: ArchConfig) -> int:
+    """MACs alone (the measure `SearchSpace.smallest` minimises)."""
+    return cost_by_block(cfg)[0].macs
+
+
 def cost_by_block(cfg: ArchConfig) -> tuple[Cost, list[tuple[int, int, int]]]:
     """The network's cost and each block's (MACs, params, peak elements), in one pass."""
     sides = feature_sizes(cfg)
-    s = cfg.stem
-    stem = Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, cfg.resolution, sides[0])
+    stem = stem_kernel(cfg, sides[0])
     macs, params = _conv_macs(stem), _conv_params(stem)
-    peak = _tensor(cfg.in_chans, cfg.resolution) + _tensor(s.channels, sides[0])
+    peak = _tensor(cfg.in_chans, cfg.resolution) + _tensor(stem.cout, sides[0])
     blocks = [block_cost(b, h) for b, h in zip(cfg.blocks, sides, strict=False)]
     for m, p, pk in blocks:
         macs += m
@@ -152,39 +134,3 @@ def cost_by_block(cfg: ArchConfig) -> tuple[Cost, list[tuple[int, int, int]]]:
         params += kernel_params(k)
         peak = max(peak, _tensor(k.cin, k.h_in) + _tensor(k.cout, k.h_out))
     return Cost(macs, params, peak), blocks
-
-
-def block_peak_from_kernels(b: Block, h: int) -> int:
-    """Peak live elements of a block by walking its kernels (the reference for `block_cost`)."""
-    held = b.cin * h * h if b.residual else 0
-    peak = b.cin * h * h if b.kind == "skip" else 0
-    for i, k in enumerate(block_kernels(b, h)):
-        out = k.cout * k.h_out * k.h_out
-        if k.kind == "add":
-            live = out + held if b.residual == "partial" else 2 * out + held
-        else:
-            live = k.cin * k.h_in * k.h_in + out + (held if i else 0)
-        peak = max(peak, live)
-    return peak
-
-
-def kernel_table(cfg: ArchConfig) -> list[tuple[Kernel, int, int]]:
-    """Every kernel with its MACs and params (for reports and the decomposition test)."""
-    return [(k, kernel_macs(k), kernel_params(k)) for k in decompose(cfg)]
-
-
-def fvcore_cost(cfg: ArchConfig) -> tuple[int, int]:
-    """Cross-check: (conv + linear MACs by fvcore tracing, torch parameter count) of the built model."""
-    import torch
-    from fvcore.nn import FlopCountAnalysis
-
-    from archsearch.models import build_model
-
-    model = build_model(cfg).eval()
-    x = torch.zeros(1, cfg.in_chans, cfg.resolution, cfg.resolution)
-    fca = FlopCountAnalysis(model, x)
-    fca.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    by_op = fca.by_operator()
-    macs = int(by_op.get("conv", 0) + by_op.get("linear", 0))
-    params = sum(p.numel() for p in model.parameters())
-    return macs, params

@@ -1,81 +1,72 @@
 """Lowering of an `ArchConfig` into the kernels a runtime executes, with their shapes.
 
 One lowering serves the analytic cost model (MACs, params, memory) and the latency predictor (one
-fitted term per kernel kind), so both see exactly the same network. No torch here.
+fitted term per kernel kind), so both see exactly the same network. A block's kernels are its ops from
+`archsearch.blocks` placed at their spatial sizes, plus the residual add. No torch here.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import NamedTuple
 
 from archsearch.arch import ArchConfig, Block, feature_sizes
+from archsearch.blocks import KERNEL_KINDS, Op, block_ops
 
-# Kernel kinds (the predictor fits one model per kind): conv = dense kxk conv, pw = 1x1 conv,
-# dw = depthwise kxk conv, se = squeeze-excite (pool + two 1x1 convs + gate multiply),
-# add = residual add, pool = global average pool, linear = classifier / post-pool 1x1 conv.
-KINDS = ("conv", "pw", "dw", "se", "add", "pool", "linear")
+KINDS = KERNEL_KINDS
 
 
-class Kernel(NamedTuple):
-    """One executed kernel. `h_in`/`h_out` are spatial sides; `se_mid` is the SE bottleneck width."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Kernel(Op):
+    """One executed kernel: an op (`role` stem, expand, dw, se, project, pw, proj, add, head, pool,
+    post_pool, classifier; `kind` one of KINDS) at input side `h_in` and output side `h_out`, in block
+    `block` (-1: stem/head)."""
 
-    role: str  # stem, expand, dw, se, project, pw, proj, add, head, pool, post_pool, classifier
-    kind: str  # one of KINDS
-    cin: int
-    cout: int
-    k: int
-    stride: int
-    groups: int
     h_in: int
     h_out: int
-    act: str = "none"
-    bn: bool = True
-    bias: bool = False
-    se_mid: int = 0
-    se_bn: bool = False
-    block: int = -1  # index of the block the kernel belongs to (-1: stem/head)
+    block: int = -1
+
+
+_OP_FIELDS = tuple(f.name for f in fields(Op))
+
+
+def place(op: Op, h_in: int, h_out: int, block: int = -1) -> Kernel:
+    """The kernel that runs `op` from side `h_in` to side `h_out`."""
+    return Kernel(**{f: getattr(op, f) for f in _OP_FIELDS}, h_in=h_in, h_out=h_out, block=block)
 
 
 @lru_cache(maxsize=65536)
 def block_kernels(b: Block, h: int, index: int = -1) -> tuple[Kernel, ...]:
-    """Kernels of one block entering at side `h` (cached: spaces reuse the same blocks everywhere)."""
-    ho = (h - 1) // b.stride + 1
-    ks: list[Kernel] = []
-    if b.kind == "skip":
+    """Kernels of one block entering at side `h` (cached: spaces reuse the same blocks everywhere): its
+    ops in order, sides changing at the strided one, activation-only ops folded away, then the residual add."""
+    ops = block_ops(b)
+    if not ops:  # the identity runs nothing
         return ()
-    if b.kind == "proj":
-        return (Kernel("proj", "pw", b.cin, b.cout, 1, b.stride, 1, h, ho, block=index),)
-    if b.kind == "ds":
-        ks.append(Kernel("dw", "dw", b.cin, b.cin, b.k, b.stride, b.cin, h, ho, b.act, block=index))
-        ks.append(Kernel("pw", "pw", b.cin, b.cout, 1, 1, b.groups, ho, ho, b.act, block=index))
-    else:
-        rex = b.kind == "rex"
-        if b.expands:
-            ks.append(Kernel("expand", "pw", b.cin, b.mid, 1, 1, b.groups, h, h, b.act, block=index))
-        dw_act = "none" if rex else b.act
-        ks.append(Kernel("dw", "dw", b.mid, b.mid, b.k, b.stride, b.mid, h, ho, dw_act, block=index))
-        if b.se:
-            ks.append(
-                Kernel(
-                    "se", "se", b.mid, b.mid, 1, 1, 1, ho, ho, b.se_gate, False, True, b.se, b.se_bn, index
-                )
-            )
-        ks.append(Kernel("project", "pw", b.mid, b.cout, 1, 1, b.groups, ho, ho, block=index))
+    ks: list[Kernel] = []
+    side = h
+    for op in ops:
+        out = (side - 1) // op.stride + 1
+        if op.kind != "act":
+            ks.append(place(op, side, out, index))
+        side = out
     if b.residual:
         ch = b.cin if b.residual == "partial" else b.cout
-        ks.append(Kernel("add", "add", ch, ch, 1, 1, 1, ho, ho, bn=False, block=index))
+        ks.append(
+            Kernel(role="add", kind="add", cin=ch, cout=ch, h_in=side, h_out=side, bn=False, block=index)
+        )
     return tuple(ks)
+
+
+def stem_kernel(cfg: ArchConfig, side: int) -> Kernel:
+    s = cfg.stem
+    return Kernel(role="stem", kind="conv", cin=cfg.in_chans, cout=s.channels, k=s.k, stride=s.stride,
+                  h_in=cfg.resolution, h_out=side, act=s.act)  # fmt: skip
 
 
 def decompose(cfg: ArchConfig) -> list[Kernel]:
     """All kernels of the network in execution order."""
     sides = feature_sizes(cfg)
-    s = cfg.stem
-    r = cfg.resolution
-    out: list[Kernel] = [
-        Kernel("stem", "conv", cfg.in_chans, s.channels, s.k, s.stride, 1, r, sides[0], s.act)
-    ]
+    out: list[Kernel] = [stem_kernel(cfg, sides[0])]
     for i, (b, h) in enumerate(zip(cfg.blocks, sides, strict=False)):
         out.extend(block_kernels(b, h, i))
     out.extend(head_kernels(cfg, sides[-1]))
@@ -87,13 +78,13 @@ def head_kernels(cfg: ArchConfig, h: int) -> list[Kernel]:
     ch = cfg.last_channels
     ks = []
     if hd.channels:
-        ks.append(Kernel("head", "pw", ch, hd.channels, 1, 1, 1, h, h, hd.act))
+        ks.append(Kernel(role="head", kind="pw", cin=ch, cout=hd.channels, h_in=h, h_out=h, act=hd.act))
         ch = hd.channels
-    ks.append(Kernel("pool", "pool", ch, ch, h, 1, 1, h, 1, bn=False))
+    ks.append(Kernel(role="pool", kind="pool", cin=ch, cout=ch, k=h, h_in=h, h_out=1, bn=False))
     if hd.post_pool:
-        ks.append(
-            Kernel("post_pool", "linear", ch, hd.post_pool, 1, 1, 1, 1, 1, hd.act, bn=False, bias=False)
-        )
+        ks.append(Kernel(role="post_pool", kind="linear", cin=ch, cout=hd.post_pool, h_in=1, h_out=1,
+                         act=hd.act, bn=False))  # fmt: skip
         ch = hd.post_pool
-    ks.append(Kernel("classifier", "linear", ch, cfg.num_classes, 1, 1, 1, 1, 1, bn=False, bias=True))
+    ks.append(Kernel(role="classifier", kind="linear", cin=ch, cout=cfg.num_classes, h_in=1, h_out=1,
+                     bn=False, bias=True))  # fmt: skip
     return ks

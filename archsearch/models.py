@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from archsearch.arch import ArchConfig, Block
+from archsearch.blocks import Op, block_ops
 
 
 def make_act(name: str) -> nn.Module:
@@ -52,28 +53,34 @@ class SqueezeExcite(nn.Module):
         return x * self.gate(self.expand(self.act(self.bn(self.reduce(s)))))
 
 
-class BottleneckBlock(nn.Module):
-    """Inverted residual (`ir`) and ReXNet linear bottleneck (`rex`): expand, dw, SE, project."""
+def build_op(op: Op) -> nn.Module:
+    """The torch module of one op (`archsearch.blocks.Op`)."""
+    if op.kind in ("conv", "pw", "dw") and op.bn and not op.bias:
+        return ConvBNAct(op.cin, op.cout, op.k, op.stride, op.groups, op.act)
+    if op.kind == "se":
+        return SqueezeExcite(op.cin, op.se_mid, op.act, op.se_bn)
+    if op.kind == "act":
+        return make_act(op.act)
+    raise ValueError(f"no torch module for a {op.kind} op ({op.role})")
+
+
+class OpsBlock(nn.Module):
+    """A block as its ops in order (each a submodule named by its role), then its residual: `full` adds
+    the input, `partial` adds it to the first cin output channels (ReXNet)."""
 
     def __init__(self, b: Block):
         super().__init__()
-        rex = b.kind == "rex"
-        self.expand = ConvBNAct(b.cin, b.mid, 1, groups=b.groups, act=b.act) if b.expands else None
-        self.dw = ConvBNAct(b.mid, b.mid, b.k, b.stride, groups=b.mid, act="none" if rex else b.act)
-        self.se = SqueezeExcite(b.mid, b.se, b.se_gate, b.se_bn) if b.se else None
-        self.post_se = nn.ReLU6(inplace=True) if rex else None
-        self.project = ConvBNAct(b.mid, b.cout, 1, groups=b.groups)
+        self.roles = []
+        for op in block_ops(b):
+            self.add_module(op.role, build_op(op))
+            self.roles.append(op.role)
         self.residual = b.residual
         self.cin = b.cin
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.expand(x) if self.expand is not None else x
-        out = self.dw(out)
-        if self.se is not None:
-            out = self.se(out)
-        if self.post_se is not None:
-            out = self.post_se(out)
-        out = self.project(out)
+        out = x
+        for role in self.roles:
+            out = getattr(self, role)(out)
         if self.residual == "full":
             return out + x
         if self.residual == "partial":
@@ -81,28 +88,15 @@ class BottleneckBlock(nn.Module):
         return out
 
 
-class DepthwiseSeparable(nn.Module):
-    """MobileNetV1 block: dw kxk + BN + act, pw 1x1 + BN + act."""
-
-    def __init__(self, b: Block):
-        super().__init__()
-        self.dw = ConvBNAct(b.cin, b.cin, b.k, b.stride, groups=b.cin, act=b.act)
-        self.pw = ConvBNAct(b.cin, b.cout, 1, groups=b.groups, act=b.act)
-        self.residual = b.residual
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.pw(self.dw(x))
-        return out + x if self.residual else out
-
-
 def build_block(b: Block) -> nn.Module:
-    if b.kind in ("ir", "rex"):
-        return BottleneckBlock(b)
-    if b.kind == "ds":
-        return DepthwiseSeparable(b)
-    if b.kind == "proj":
-        return ConvBNAct(b.cin, b.cout, 1, b.stride)
-    return nn.Identity()
+    """The torch module of `b`, from its kind's description: the identity for a block with no ops, the
+    op's own module for a single op without residual (a 1x1 projection), else an `OpsBlock`."""
+    ops = block_ops(b)
+    if not ops:
+        return nn.Identity()
+    if len(ops) == 1 and not b.residual:
+        return build_op(ops[0])
+    return OpsBlock(b)
 
 
 class Network(nn.Module):
@@ -150,3 +144,18 @@ def _init_weights(model: nn.Module) -> None:
 def build_model(cfg: ArchConfig) -> Network:
     """The torch network for `cfg` (randomly initialised)."""
     return Network(cfg)
+
+
+def fvcore_cost(cfg: ArchConfig) -> tuple[int, int]:
+    """Cross-check of `archsearch.cost`: (conv + linear MACs by fvcore tracing, torch parameter count)
+    of the built model (fvcore imported here only: the cost model itself needs no torch)."""
+    from fvcore.nn import FlopCountAnalysis
+
+    model = build_model(cfg).eval()
+    x = torch.zeros(1, cfg.in_chans, cfg.resolution, cfg.resolution)
+    fca = FlopCountAnalysis(model, x)
+    fca.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    by_op = fca.by_operator()
+    macs = int(by_op.get("conv", 0) + by_op.get("linear", 0))
+    params = sum(p.numel() for p in model.parameters())
+    return macs, params

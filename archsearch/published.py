@@ -62,8 +62,8 @@ def mnasnet_a1(multiplier: float = 1.0, resolution: int = 224) -> ArchConfig:
         cout = make_divisible(cout * multiplier, 8)
         for j in range(repeats):
             squeeze = max(1, int(cin * 0.25)) if se else 0
-            blocks.append(Block("ir", cin, cout, k, stride if j == 0 else 1, cin * e, squeeze, "relu",
-                                "sigmoid", skip=i > 0))  # fmt: skip
+            blocks.append(Block("ir", cin, cout, k=k, stride=stride if j == 0 else 1, mid=cin * e, se=squeeze,
+                                act="relu", se_gate="sigmoid", skip=i > 0))  # fmt: skip
             cin = cout
     return ArchConfig(tuple(blocks), resolution, Stem(stem, 3, 2, "relu"), Head(1280, "relu", 0, 0.2),
                       name=f"mnasnet_a1-{multiplier}-{resolution}")  # fmt: skip
@@ -107,8 +107,8 @@ def mobilenet_v3_large(width: float = 1.0, resolution: int = 224, minimalistic: 
         if minimalistic:
             k, se, act = 3, False, "relu"
         mid, cout = make_divisible(cin * exp / cin_table, 8), ch(out)
-        blocks.append(Block("ir", cin, cout, k, stride, mid, make_divisible(mid / 4, 8) if se else 0, act,
-                            "hsigmoid"))  # fmt: skip
+        blocks.append(Block("ir", cin, cout, k=k, stride=stride, mid=mid, se=make_divisible(mid / 4, 8) if se else 0,
+                            act=act, se_gate="hsigmoid"))  # fmt: skip
         cin, cin_table = cout, out
     name = f"mobilenet_v3_large{'_minimal' if minimalistic else ''}-{width}-{resolution}"
     return ArchConfig(tuple(blocks), resolution, Stem(ch(16), 3, 2, top), Head(ch(960), top, 1280, 0.2),
@@ -158,8 +158,8 @@ def _proxyless_block(b: dict[str, Any], cin: int, where: str) -> Block:
     if conv["name"] != "MBInvertedConvLayer" or conv["in_channels"] != cin:
         raise ConfigError(f"{where}: expected an MBInvertedConvLayer from {cin} channels, got {conv['name']} "
                           f"from {conv.get('in_channels')}")  # fmt: skip
-    block = Block("ir", cin, conv["out_channels"], conv["kernel_size"], conv["stride"],
-                  round(cin * conv["expand_ratio"]), act="relu6", skip=has_skip)  # fmt: skip
+    block = Block("ir", cin, conv["out_channels"], k=conv["kernel_size"], stride=conv["stride"],
+                  mid=round(cin * conv["expand_ratio"]), act="relu6", skip=has_skip)  # fmt: skip
     if has_skip and block.residual != "full":
         raise ConfigError(f"{where}: an identity shortcut needs stride 1 and equal widths")
     return block

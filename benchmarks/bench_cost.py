@@ -12,7 +12,8 @@ import time
 
 import torch
 
-from archsearch.cost import cost, fvcore_cost
+from archsearch.cost import cost
+from archsearch.models import fvcore_cost
 from archsearch.spaces import load_space
 
 

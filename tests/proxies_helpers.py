@@ -9,10 +9,10 @@ from archsearch.arch import ArchConfig, Block, Head, Stem
 
 def tiny_config(num_classes: int = 6) -> ArchConfig:
     blocks = (
-        Block("ir", 8, 16, 3, 2, 24, act="relu"),
-        Block("ir", 16, 16, 3, 1, 32, act="relu"),
+        Block("ir", 8, 16, k=3, stride=2, mid=24, act="relu"),
+        Block("ir", 16, 16, k=3, stride=1, mid=32, act="relu"),
         Block("skip", 16, 16),
-        Block("proj", 16, 24, 1, 2),
+        Block("proj", 16, 24, k=1, stride=2),
     )
     return ArchConfig(blocks, 32, Stem(8, 3, 1, "relu"), Head(32, "relu", 0, 0.0), num_classes, name="tiny")
 

@@ -74,7 +74,7 @@ def test_configs_outside_the_features_are_refused():
     with pytest.raises(FeatureError, match="activation"):
         feature_matrix([cfg.with_(blocks=tuple(Block(**{**b.__dict__, "act": "none"}) for b in cfg.blocks))])
     deep = cfg.with_(
-        resolution=224, blocks=cfg.blocks + (Block("ir", cfg.last_channels, 8, 3, 2, act="relu"),)
+        resolution=224, blocks=cfg.blocks + (Block("ir", cfg.last_channels, 8, k=3, stride=2, act="relu"),)
     )
     with pytest.raises(FeatureError, match="output stride 64"):
         feature_matrix([deep])

@@ -88,7 +88,7 @@ def test_configs_outside_the_features(est: LearnedEstimator) -> None:
     cfg = get_baseline(MBV2).config
     last = cfg.blocks[-1]
     deeper = cfg.with_(
-        blocks=(*cfg.blocks, Block("ir", last.cout, last.cout, 3, 2, last.cout * 6)), name="os64"
+        blocks=(*cfg.blocks, Block("ir", last.cout, last.cout, k=3, stride=2, mid=last.cout * 6)), name="os64"
     )
     one_line_error(lambda: est.predict([deeper]), "os64", "output stride 64")
 

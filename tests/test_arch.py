@@ -76,7 +76,7 @@ def test_residual_rules():
     assert Block("rex", 16, 27, mid=96).residual == "partial"
     assert Block("rex", 27, 16, mid=96).residual == ""
     assert Block("ds", 16, 16, skip=False).residual == ""
-    assert Block("proj", 16, 32, 1, 2).residual == ""
+    assert Block("proj", 16, 32, k=1, stride=2).residual == ""
 
 
 def test_with_width_narrows_every_channel_and_keeps_the_shape():

@@ -138,15 +138,19 @@ def test_every_row_option_round_trips() -> None:
     from archsearch.arch import Block, Head, Stem
 
     blocks = (
-        Block("ir", 16, 16, 3, 1, 72, 0, "relu6"),  # exp 4.5
-        Block("ir", 16, 24, 5, 2, 100, 20, "hswish", "hsigmoid"),  # mid and SE width not from a rule
-        Block("ir", 24, 24, 3, 1, 96, 24, "relu", skip=False),  # no residual although shapes allow
-        Block("ir", 24, 48, 3, 1, 96, 24, "silu", groups=2),
-        Block("rex", 48, 60, 3, 1, 288, 24, "silu", se_bn=True),  # partial residual
-        Block("rex", 60, 60, 3, 2, 60, 0, "none"),  # no expansion, linear
-        Block("ds", 60, 60, 3, 1, act="relu6"),  # ds with its residual
+        Block("ir", 16, 16, k=3, stride=1, mid=72, se=0, act="relu6"),  # exp 4.5
+        Block(
+            "ir", 16, 24, k=5, stride=2, mid=100, se=20, act="hswish", se_gate="hsigmoid"
+        ),  # mid and SE width not from a rule
+        Block(
+            "ir", 24, 24, k=3, stride=1, mid=96, se=24, act="relu", skip=False
+        ),  # no residual although shapes allow
+        Block("ir", 24, 48, k=3, stride=1, mid=96, se=24, act="silu", groups=2),
+        Block("rex", 48, 60, k=3, stride=1, mid=288, se=24, act="silu", se_bn=True),  # partial residual
+        Block("rex", 60, 60, k=3, stride=2, mid=60, se=0, act="none"),  # no expansion, linear
+        Block("ds", 60, 60, k=3, stride=1, act="relu6"),  # ds with its residual
         Block("skip", 60, 60),
-        Block("proj", 60, 64, 1, 2),
+        Block("proj", 60, 64, k=1, stride=2),
     )
     cfg = ArchConfig(
         blocks, 64, Stem(16, 3, 2, "hswish"), Head(128, "relu", 256, 0.1), num_classes=7, name="all"

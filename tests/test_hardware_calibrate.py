@@ -34,7 +34,7 @@ def _lut_text() -> str:
         for e in (1, 3, 6):
             for k in (3, 5, 7):
                 skip = int(s == 1 and cin == cout)
-                b = Block("ir", cin, cout, k, s, cin * e, 0, "relu6", skip=bool(skip))
+                b = Block("ir", cin, cout, k=k, stride=s, mid=cin * e, se=0, act="relu6", skip=bool(skip))
                 ho = (h - 1) // s + 1
                 ms = kernels_ms(block_part(b, h).kernels)
                 key = f"expanded_conv-input:{h}x{h}x{cin}-output:{ho}x{ho}x{cout}-expand:{e}-kernel:{k}-stride:{s}-idskip:{skip}"
@@ -47,7 +47,7 @@ def test_lut_path_generalises_to_unseen_blocks(tmp_path):
     path.write_text(_lut_text())
     fit = fit_lut([path])
     assert fit.samples == 54 and fit.validation["lut_cv"]["n"] == 54
-    unseen = Block("ir", 48, 64, 5, 1, 48 * 4, 0, "relu6")  # width, side and expansion the table never had
+    unseen = Block("ir", 48, 64, k=5, stride=1, mid=48 * 4, se=0, act="relu6")  # width, side and expansion the table never had
     part = block_part(unseen, 20)
     from archsearch.hardware.predictors import Sample
 

@@ -27,7 +27,7 @@ def test_profiles_listing(cli, fmt):
 
 
 def test_predict_and_baselines_column(cli, tmp_path):
-    cfg = ArchConfig((Block("ir", 16, 24, 3, 2, 96),), 64, Stem(16), Head(256), 10, name="tiny")
+    cfg = ArchConfig((Block("ir", 16, 24, k=3, stride=2, mid=96),), 64, Stem(16), Head(256), 10, name="tiny")
     path = tmp_path / "tiny.json"
     path.write_text(cfg.to_json())
     r = cli(
@@ -135,7 +135,7 @@ def test_anchor_writes_a_corrected_copy(cli, tmp_path):
 
 
 def test_measure_tiny_network(cli, tmp_path):
-    cfg = ArchConfig((Block("ir", 16, 16, 3, 1, 32),), 32, Stem(16), Head(64), 10, name="tiny")
+    cfg = ArchConfig((Block("ir", 16, 16, k=3, stride=1, mid=32),), 32, Stem(16), Head(64), 10, name="tiny")
     path = tmp_path / "tiny.json"
     path.write_text(cfg.to_json())
     for runtime in ("torch", "onnxruntime"):

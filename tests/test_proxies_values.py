@@ -106,7 +106,7 @@ def test_resolution_too_small_says_the_minimum() -> None:
 def _six_downsamples():
     from archsearch.arch import ArchConfig, Block, Stem
 
-    blocks = tuple(Block("proj", 8, 8, 1, 2) for _ in range(5))
+    blocks = tuple(Block("proj", 8, 8, k=1, stride=2) for _ in range(5))
     return ArchConfig(blocks, 64, Stem(8, 3, 2, "relu"), num_classes=6)
 
 

@@ -70,11 +70,11 @@ def test_mbv2_space_centre_is_mobilenet_v2():
 
 
 def test_smallest_is_below_random_samples():
-    from archsearch.cost import cost
+    from archsearch.cost import cost, macs_of
 
     for name in ("mbv2", "rexnet"):
         s, rng = load_space(name), random.Random(0)
-        lo = cost(s.smallest()).macs
+        lo = s.smallest(macs_of)[1]
         assert all(cost(s.random(rng)).macs >= lo for _ in range(300))
 
 
@@ -88,8 +88,11 @@ def test_decode_rejects_values_outside_the_space():
 
 
 def test_json_config_types():
-    cfg = load_space("rexnet").random(random.Random(2))
-    assert isinstance(ArchConfig.from_json(cfg.to_json(indent=2)), ArchConfig)
+    """A config survives JSON exactly, for every space: equal value, equal id."""
+    for name in list_spaces():
+        cfg = load_space(name).random(random.Random(2))
+        back = ArchConfig.from_json(cfg.to_json(indent=2))
+        assert back == cfg and back.id == cfg.id, name
 
 
 # --- bad input through the CLI: one line, exit 2, file + key + allowed values, no traceback

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archsearch.arch import ArchConfig
-from archsearch.baselines import FAMILIES, get_baseline
+from archsearch.baselines import BASELINE_FAMILIES, get_baseline
 
 FULL_FAMILIES = ("mobilenet_v1", "mobilenet_v2", "rexnet")
 
@@ -43,7 +43,7 @@ def full_training_rows(families: tuple[str, ...] = FULL_FAMILIES) -> Rows:
     """Published full-training top-1 of the baseline grids (REFERENCE.md §1-3)."""
     configs, targets, groups = [], [], []
     for family in families:
-        for (mult, res), top1 in sorted(FAMILIES[family][1].items()):
+        for (mult, res), top1 in sorted(BASELINE_FAMILIES[family][1].items()):
             configs.append(get_baseline(f"{family}-{mult}-{res}").config)
             targets.append(top1)
             groups.append(family)

@@ -11,7 +11,12 @@ import re
 from typing import Any
 
 from archsearch.arch import ArchConfig, feature_sizes
+from archsearch.blocks import block_kind
+from archsearch.export import ExportError
 from archsearch.export.rows import config_rows, group_stages
+
+TEMPLATE_KINDS = ("ir", "rex", "ds", "skip", "proj")
+"""Block kinds the template below has code for (a new kind in `archsearch.blocks` is refused until it does)."""
 
 TEMPLATE = '''\
 {docstring}
@@ -222,11 +227,12 @@ def _features(cfg: ArchConfig, rule: tuple[int, int] | None) -> set[str]:
 
 
 def _used_defaults(defaults: dict[str, Any], cfg: ArchConfig) -> dict[str, Any]:
-    """Only the defaults the file's blocks read: SE settings need SE blocks, the rest ir/rex/ds blocks."""
-    kinds = {b.kind for b in cfg.blocks}
-    used = {"block"}
-    if kinds & {"ir", "rex", "ds"}:
-        used |= {"act", "groups", "residual"}
+    """Only the defaults the file's blocks read: SE settings need SE blocks, the rest blocks whose kind
+    reads them (`BlockKind.reads`) or that may have a residual."""
+    kinds = [block_kind(k) for k in {b.kind for b in cfg.blocks}]
+    used = {"block"} | {opt for k in kinds for opt in ("act", "groups") if opt in k.reads}
+    if any(k.residual in ("full", "partial") for k in kinds):
+        used.add("residual")
     if any(b.se for b in cfg.blocks):
         used |= {"se_gate", "se_bn"}
     return {k: v for k, v in defaults.items() if k in used}
@@ -288,6 +294,11 @@ def _docstring(title: str, provenance: dict[str, str]) -> str:
 
 def python_source(cfg: ArchConfig, title: str, provenance: dict[str, str]) -> str:
     """The exported file's text for `cfg` (`provenance`: label -> value lines for the docstring)."""
+    unknown = sorted({b.kind for b in cfg.blocks} - set(TEMPLATE_KINDS))
+    if unknown:
+        raise ExportError(
+            f"cannot write {title} as a py file: no template code for block kind(s) {', '.join(unknown)}"
+        )
     defaults, rule, stages = config_rows(cfg)
     s, hd = cfg.stem, cfg.head
     features_in = hd.channels or cfg.last_channels

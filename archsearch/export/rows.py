@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archsearch.arch import ArchConfig, Block, make_divisible
+from archsearch.blocks import allowed_residual, block_kind, block_ops
 
 # Block fields a row does not spell out; the file states their most common value once (DEFAULTS) and a
 # row overrides them in a trailing dict. The activation overrides as a plain trailing string.
@@ -33,21 +34,17 @@ def group_stages(blocks: Sequence[Block]) -> list[list[Block]]:
     return stages
 
 
-def _residual_possible(b: Block) -> bool:
-    if b.stride != 1 or b.kind in ("skip", "proj"):
-        return False
-    return b.cin <= b.cout if b.kind == "rex" else b.cin == b.cout
-
-
 def block_options(b: Block) -> dict[str, Any]:
-    """The row-level options of a block (None where the option does not apply to it)."""
+    """The row-level options of a block (None where the option does not apply to it: its kind does not
+    read the field, or its shapes allow no residual)."""
+    reads = block_kind(b.kind).reads
     return {
         "block": b.kind,
-        "act": b.act if b.kind in ("ir", "rex", "ds") else None,
+        "act": b.act if "act" in reads else None,
         "se_gate": b.se_gate if b.se else None,
         "se_bn": b.se_bn if b.se else None,
-        "groups": b.groups if b.kind in ("ir", "rex", "ds") else None,
-        "residual": b.skip if _residual_possible(b) else None,
+        "groups": b.groups if "groups" in reads else None,
+        "residual": b.skip if allowed_residual(b) else None,
     }
 
 
@@ -83,7 +80,7 @@ def se_rule(blocks: Sequence[Block]) -> tuple[int, int] | None:
 
 def expansion(b: Block) -> int | float:
     """The exp column: mid / cin as an int when exact, else a short float (the exact mid goes in the dict)."""
-    if b.kind not in ("ir", "rex"):
+    if block_kind(b.kind).mid != "expand":
         return 1
     if b.mid % b.cin == 0:
         return b.mid // b.cin
@@ -92,14 +89,14 @@ def expansion(b: Block) -> int | float:
 
 def block_row(b: Block, defaults: dict[str, Any], rule: tuple[int, int] | None) -> list[Any]:
     """`[in, k, out, exp, stride, SE]`, then the activation if not the default, then a dict of the rest."""
-    k = 1 if b.kind == "proj" else b.k
+    k = max((op.k for op in block_ops(b)), default=b.k)  # the kernel the block runs (a proj: 1)
     row: list[Any] = [b.cin, k, b.cout, expansion(b), b.stride, bool(b.se)]
     opts = block_options(b)
     if opts["act"] is not None and opts["act"] != defaults["act"]:
         row.append(opts["act"])
     extra = {key: v for key, v in opts.items() if key != "act" and v is not None and v != defaults[key]}
     exp = row[3]
-    if b.kind in ("ir", "rex") and round(b.cin * exp) != b.mid:
+    if block_kind(b.kind).mid == "expand" and round(b.cin * exp) != b.mid:
         extra["mid"] = b.mid
     if b.se and (rule is None or se_width(b.mid, rule) != b.se):
         extra["se"] = b.se

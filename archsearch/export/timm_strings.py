@@ -11,12 +11,14 @@ blocks fold into `r<n>`. timm names modules differently, so archsearch weights d
 from __future__ import annotations
 
 from archsearch.arch import ArchConfig, Block, make_divisible
+from archsearch.blocks import block_ops
 from archsearch.export import ExportError
 from archsearch.export.rows import group_stages
 
 ACT_CODES = {"relu": "re", "relu6": "r6", "hswish": "hs", "silu": "sw"}
 ACT_CLASSES = {"relu": "nn.ReLU", "relu6": "nn.ReLU6", "hswish": "nn.Hardswish", "silu": "nn.SiLU"}
 GATES = {"sigmoid": "sigmoid", "hsigmoid": "hard_sigmoid"}
+TIMM_KINDS = ("ir", "ds", "skip", "rex", "proj")  # rex and proj are refused with their own reason below
 
 
 def _refuse(cfg: ArchConfig, why: str) -> ExportError:
@@ -40,6 +42,8 @@ def _check(cfg: ArchConfig) -> None:
         raise _refuse(cfg, f"timm's stem is a 3x3 stride-2 conv, this one is {s.k}x{s.k} stride {s.stride}")
     for b in cfg.blocks:
         where = f"block {b.kind}({b.cin}->{b.cout})"
+        if b.kind not in TIMM_KINDS:
+            raise _refuse(cfg, f"{where}: block kind {b.kind!r} has no timm string form")
         if b.kind == "rex":
             raise _refuse(
                 cfg, "ReXNet blocks (partial residual, SE with BN, ReLU6 after SE) have no timm string form"
@@ -110,7 +114,7 @@ def arch_def(cfg: ArchConfig) -> tuple[list[list[str]], str]:
     _check(cfg)
     use_mnv3 = cfg.head.post_pool > 0  # MobileNetV3's head: pool, then a 1x1 conv + act (our post_pool)
     stages = []
-    for stage in group_stages([b for b in cfg.blocks if b.kind != "skip"]):
+    for stage in group_stages([b for b in cfg.blocks if block_ops(b)]):
         strings = [
             _block_string(b, b.stride if i == 0 else 1, cfg.stem.act, use_mnv3) for i, b in enumerate(stage)
         ]

@@ -166,7 +166,9 @@ def _lut_block(m: re.Match) -> Part:
     mid = e if ofa else cin * e
     act = "hswish" if hs == "1" else ("relu" if ofa else "relu6")
     se_ch = make_divisible(mid // 4, 8) if se == "1" else 0
-    b = Block("ir", cin, cout, k, s, mid, se_ch, act, "hsigmoid", skip=skip == "1")
+    b = Block(
+        "ir", cin, cout, k=k, stride=s, mid=mid, se=se_ch, act=act, se_gate="hsigmoid", skip=skip == "1"
+    )
     if (b.residual == "full") != (skip == "1"):
         raise ValueError(f"idskip:{skip} impossible for {cin}->{cout} channels at stride {s}")
     if (h - 1) // s + 1 != ho:
@@ -179,18 +181,36 @@ def _lut_layer(m: re.Match, ofa: bool) -> Part:
     h, cin = int(h), int(cin)
     act = "hswish" if ofa else "relu6"
     if name == "Conv":
-        ks = (Kernel("stem", "conv", cin, int(cout), 3, 2, 1, h, int(ho), act),)
+        ks = (
+            Kernel(
+                role="stem",
+                kind="conv",
+                cin=cin,
+                cout=int(cout),
+                k=3,
+                stride=2,
+                h_in=h,
+                h_out=int(ho),
+                act=act,
+            ),
+        )
     elif name == "Conv_1":
-        ks = (Kernel("head", "pw", cin, int(cout), 1, 1, 1, h, h, act),)
+        ks = (Kernel(role="head", kind="pw", cin=cin, cout=int(cout), h_in=h, h_out=h, act=act),)
     elif name == "AvgPool2D":
-        ks = (Kernel("pool", "pool", cin, cin, h, 1, 1, h, 1, bn=False),)
+        ks = (Kernel(role="pool", kind="pool", cin=cin, cout=cin, k=h, h_in=h, h_out=1, bn=False),)
     elif name == "Conv_2":
-        ks = (Kernel("post_pool", "linear", cin, int(cout), 1, 1, 1, 1, 1, act, bn=False),)
+        ks = (
+            Kernel(
+                role="post_pool", kind="linear", cin=cin, cout=int(cout), h_in=1, h_out=1, act=act, bn=False
+            ),
+        )
     else:  # Logits: ProxylessNAS times pool + classifier together, once-for-all the classifier alone
         n = int(classes)
-        ks = (Kernel("classifier", "linear", cin, n, 1, 1, 1, 1, 1, bn=False, bias=True),)
+        ks = (
+            Kernel(role="classifier", kind="linear", cin=cin, cout=n, h_in=1, h_out=1, bn=False, bias=True),
+        )
         if h > 1:
-            ks = (Kernel("pool", "pool", cin, cin, h, 1, 1, h, 1, bn=False), *ks)
+            ks = (Kernel(role="pool", kind="pool", cin=cin, cout=cin, k=h, h_in=h, h_out=1, bn=False), *ks)
     return Part(kernels_key(name, ks), ks, name)
 
 

@@ -77,7 +77,7 @@ _GROUP_COLUMNS = {g: tuple(INDEX[f"{g}.{t}"] for t in TERMS) for g in GROUPS}
 _ACT_INDEX = {a: INDEX[c] for a, c in ACT_COLUMNS.items()}
 
 
-def add_kernel(v: np.ndarray, k: Kernel) -> None:
+def add_kernel(v: np.ndarray | list[float], k: Kernel) -> None:
     """Add the features of kernel `k` into the vector `v` (in place: this is the predictor's hot path)."""
     i_macs, i_bytes, i_count = _GROUP_COLUMNS[kernel_group(k)]
     v[i_macs] += kernel_macs(k) / UNITS["macs"]
@@ -94,54 +94,14 @@ def kernel_features(k: Kernel) -> np.ndarray:
     return v
 
 
-def _conv(
-    v: list[float], group: str, cin: int, cout: int, k: int, groups: int, h: int, ho: int, act: str
-) -> None:
-    w = k * k * (cin // groups) * cout
-    i_macs, i_bytes, i_count = _GROUP_COLUMNS[group]
-    v[i_macs] += w * ho * ho / UNITS["macs"]
-    v[i_bytes] += (cin * h * h + cout * ho * ho + w) * BYTES_PER_ELEMENT / UNITS["bytes"]
-    v[i_count] += 1.0
-    if act in _ACT_INDEX:
-        v[_ACT_INDEX[act]] += cout * ho * ho / UNITS["macs"]
-
-
-def _dw_group(k: int) -> str:
-    if k not in (3, 5, 7):
-        raise UncoveredError(f"no latency model for a {k}x{k} depthwise conv (kernels 3, 5, 7 only)")
-    return f"dw{k}"
-
-
 @lru_cache(maxsize=65536)
 def block_features(b: Block, h: int) -> np.ndarray:
-    """Features of one block entering at side `h`, written out per block kind because this is the
-    search's hot path (no Kernel objects); equal to summing `add_kernel` over `block_kernels(b, h)`,
-    which `tests/test_hardware_features.py` checks for every block of every space."""
+    """Features of one block entering at side `h`: `add_kernel` summed over `block_kernels(b, h)`, into
+    a list (cheaper than a numpy vector for a handful of kernels), cached because this is the search's
+    hot path."""
     v = [0.0] * len(COLUMNS)
-    ho = (h - 1) // b.stride + 1
-    pw = "pwg" if b.groups > 1 else "pw"
-    if b.kind == "skip":  # an identity runs no kernel
-        pass
-    elif b.kind == "proj":
-        _conv(v, "pw", b.cin, b.cout, 1, 1, h, ho, "none")
-    elif b.kind == "ds":
-        _conv(v, _dw_group(b.k), b.cin, b.cin, b.k, b.cin, h, ho, b.act)
-        _conv(v, pw, b.cin, b.cout, 1, b.groups, ho, ho, b.act)
-    elif b.kind in ("ir", "rex"):
-        if b.expands:
-            _conv(v, pw, b.cin, b.mid, 1, b.groups, h, h, b.act)
-        _conv(v, _dw_group(b.k), b.mid, b.mid, b.k, b.mid, h, ho, "none" if b.kind == "rex" else b.act)
-        if b.se:
-            i_macs, i_bytes, i_count = _GROUP_COLUMNS["se"]
-            v[i_macs] += 2 * b.mid * b.se / UNITS["macs"]
-            v[i_bytes] += (3 * b.mid * ho * ho + 2 * b.mid * b.se) * BYTES_PER_ELEMENT / UNITS["bytes"]
-            v[i_count] += 1.0
-        _conv(v, pw, b.mid, b.cout, 1, b.groups, ho, ho, "none")
-    if b.residual and b.kind != "skip":
-        ch = b.cin if b.residual == "partial" else b.cout
-        i_macs, i_bytes, i_count = _GROUP_COLUMNS["add"]
-        v[i_bytes] += 3 * ch * ho * ho * BYTES_PER_ELEMENT / UNITS["bytes"]
-        v[i_count] += 1.0
+    for k in block_kernels(b, h):
+        add_kernel(v, k)
     out = np.array(v)
     out.flags.writeable = False
     return out
@@ -177,8 +137,26 @@ def block_part(b: Block, h: int) -> Part:
     return Part(f"{key}:{'skip' if b.residual else 'noskip'}@{h}", kernels, label, b)
 
 
+_KEY_FIELDS = (
+    "kind",
+    "cin",
+    "cout",
+    "k",
+    "stride",
+    "groups",
+    "h_in",
+    "h_out",
+    "act",
+    "bn",
+    "bias",
+    "se_mid",
+    "se_bn",
+)
+
+
 def kernels_key(role: str, kernels: tuple[Kernel, ...]) -> str:
-    return role + "|" + "|".join(":".join(map(str, k[1:14])) for k in kernels)
+    """Text key of a stem/head part; the field order is fixed (keys are stored in lookup tables)."""
+    return role + "|" + "|".join(":".join(str(getattr(k, f)) for f in _KEY_FIELDS) for k in kernels)
 
 
 def stem_head_parts(cfg: ArchConfig, sides: list[int]) -> tuple[Part, Part]:
@@ -200,7 +178,8 @@ def network_parts(cfg: ArchConfig) -> tuple[Part, ...]:
 
 @lru_cache(maxsize=4096)
 def _stem_part(in_chans: int, s: Stem, resolution: int, side: int) -> Part:
-    stem = Kernel("stem", "conv", in_chans, s.channels, s.k, s.stride, 1, resolution, side, s.act)
+    stem = Kernel(role="stem", kind="conv", cin=in_chans, cout=s.channels, k=s.k, stride=s.stride,
+                  h_in=resolution, h_out=side, act=s.act)  # fmt: skip
     return Part(kernels_key("stem", (stem,)), (stem,), f"stem conv at {resolution}x{resolution}")
 
 
@@ -210,12 +189,3 @@ def _head_part(head: Head, channels: int, side: int, num_classes: int) -> Part:
     cfg = SimpleNamespace(head=head, last_channels=channels, num_classes=num_classes)
     kernels = tuple(head_kernels(cfg, side))  # type: ignore[arg-type]
     return Part(kernels_key("head", kernels), kernels, f"head at {side}x{side}")
-
-
-def network_features(cfg: ArchConfig) -> np.ndarray:
-    """Sum of the part features plus the one per-network term."""
-    v = np.zeros(len(COLUMNS))
-    for p in network_parts(cfg):
-        v += part_features(p)
-    v[INDEX["network"]] = 1.0
-    return v
