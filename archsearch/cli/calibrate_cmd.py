@@ -1,4 +1,5 @@
-"""`archsearch measure` (time networks here) and `archsearch calibrate` (fit, validate, anchor profiles)."""
+"""`archsearch measure` (time networks here) and `archsearch calibrate` (fit, validate, anchor profiles;
+the on-device kit). Parses arguments and calls `archsearch.hardware`; builds nothing itself."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from pathlib import Path
 
 from archsearch.arch import ArchConfig
 from archsearch.cli import UsageError, add_format
-from archsearch.cli.profiles_cmd import add_config_args, configs_from_args, read_config
+from archsearch.cli.config_args import add_config_args, configs_from_args, read_config
 from archsearch.output import render
 
 LOCAL_RUNTIMES = ("torch", "onnxruntime", "litert", "cuda")  # hardware/measure.RUNTIMES
+KIT_NETWORKS = 32
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hw", help="a profile measured on this machine (e.g. local-cpu): its runtime and threads, "
                                "and its prediction beside the measurement")  # fmt: skip
     add_config_args(p)
+    p.add_argument("--tflite", action="append", default=[], metavar="FILE",
+                   help="a .tflite file to time with LiteRT (repeatable; e.g. a calibration kit's files)")  # fmt: skip
     p.add_argument("--space", help="measure random networks of this space (with --random N)")
     p.add_argument("--random", type=int, default=0, metavar="N", help="number of random networks of --space")
     p.add_argument("--seed", type=int, default=0)
@@ -30,8 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_format(p)
     p.set_defaults(func=run_measure)
 
-    p = sub.add_parser("calibrate", help="fit a hardware profile from a lookup table, a CSV, or measurements here; "
-                                         "or correct one with --anchor")  # fmt: skip
+    p = sub.add_parser("calibrate", help="fit a hardware profile from a lookup table, a CSV, measurements here or "
+                                         "a phone's (the calibration kit); or correct one with --anchor")  # fmt: skip
     src = p.add_mutually_exclusive_group()
     src.add_argument(
         "--from-lut", nargs="+", metavar="FILE", help="per-block lookup table(s) (YAML) or a folder of them"
@@ -42,11 +46,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="whole-network latency CSV: a config JSON column or a space encoding "
         "(Accel-NASBench, ofa, fbnet), a latency column, optionally split (else every 5th row is held out)",
     )
+    src.add_argument("--export-set", metavar="DIR", help="write the calibration kit: --networks diverse networks "
+                     "as .tflite, a manifest CSV with an empty ms column, and benchmark_model adb commands")  # fmt: skip
+    src.add_argument("--from-measurements", metavar="MANIFEST", help="a kit manifest with the phone's ms filled "
+                     "in: fit a profile (few-shot transfer of --base), validated on a held-out quarter")  # fmt: skip
     p.add_argument(
         "--column", "--latency-column", dest="column", help="latency column of --from-csv, e.g. v100_64_ms"
     )
     p.add_argument("--config-column", help="config JSON column of --from-csv (default: 'config' if present)")
-    p.add_argument("--name", help="name of the profile to write (with --from-lut / --from-csv)")
+    p.add_argument(
+        "--name", help="name of the profile to write (with --from-lut / --from-csv / --from-measurements)"
+    )
     p.add_argument("--hw", help="profile to anchor (with --anchor) or to measure here (without)")
     p.add_argument("--anchor", action="append", default=[], metavar="NET=MS",
                    help="whole-network latency measured on the real device: a baseline name or config JSON "
@@ -56,9 +66,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runtime-name", help="runtime description written into the profile (e.g. 'TF-Lite 1.x')")
     p.add_argument("--batch", type=int, help="batch size of the data (default: from the CSV column, else 1)")
     p.add_argument("--out", help="profile path (default: hardware_profiles/<name>.yaml)")
-    p.add_argument(
-        "--networks", type=int, default=160, help="random networks to measure for calibration here"
-    )
+    p.add_argument("--networks", type=int, help="random networks to measure for calibration here (default 160), "
+                   f"or to put in the --export-set kit (default {KIT_NETWORKS})")  # fmt: skip
+    p.add_argument("--space", action="append", default=[], metavar="S",
+                   help="--export-set: space(s) to draw the kit's networks from (default: mbv2 and rexnet)")  # fmt: skip
+    p.add_argument("--base", default="local-litert",
+                   help="--export-set / --from-measurements: local LiteRT profile the device is transferred from")  # fmt: skip
     p.add_argument("--validate", type=int, default=48, help="unseen random networks to validate on here")
     p.add_argument("--plot", help="predicted-vs-measured HTML (default: runs/calibrate-<name>.html)")
     p.add_argument(
@@ -101,8 +114,8 @@ def run_measure(args: argparse.Namespace) -> int:
     runtime = args.runtime or (profile.provenance.get("runtime_key", "torch") if profile else "torch")
     threads = args.threads or (profile.threads if profile else 1)
     _check_timing(args, threads)
-    cfgs = _measure_configs(args)
-    rows = []
+    rows = _measure_files(args, threads) if args.tflite else []
+    cfgs = _measure_configs(args) if not args.tflite or args.baseline or args.config or args.space else []
     for cfg in cfgs:
         t = measure(cfg, runtime, threads, warmup=args.warmup, repeats=args.repeats)
         row = {"name": cfg.name or cfg.id, "macs": cost(cfg).macs, "runtime": runtime, "threads": threads,
@@ -115,6 +128,17 @@ def run_measure(args: argparse.Namespace) -> int:
         rows.append(row)
     print(render(rows, args.format))
     return 0
+
+
+def _measure_files(args: argparse.Namespace, threads: int) -> list[dict]:
+    from archsearch.hardware.litert_timing import time_tflite
+
+    rows = []
+    for f in args.tflite:
+        t = time_tflite(f, threads, args.warmup, args.repeats)
+        rows.append({"name": Path(f).name, "runtime": "litert", "threads": threads, "median_ms": round(t.median_ms, 4),
+                     "min_ms": round(t.min_ms, 4), "spread_pct": round(t.spread_pct, 2), "repeats": t.repeats})  # fmt: skip
+    return rows
 
 
 def _check_timing(args: argparse.Namespace, threads: int) -> None:
@@ -155,42 +179,35 @@ def _parse_anchors(specs: list[str]) -> list[tuple[str, ArchConfig, float]]:
     return out
 
 
-def _apply_anchors(profile, anchors: list[tuple[str, ArchConfig, float]]) -> None:
-    from archsearch.hardware.calibrate import anchor_scale
-
-    if not anchors:
-        return
-    profile.scale = anchor_scale(profile.predictor, [(c, ms) for _, c, ms in anchors])
-    profile.anchors = [{"network": n, "measured_ms": ms, "predicted_ms": round(profile.predict(c), 3)}
-                       for n, c, ms in anchors]  # fmt: skip
-
-
-def _lut_files(specs: list[str]) -> list[Path]:
-    files: list[Path] = []
-    for s in specs:
-        p = Path(s)
-        if p.is_dir():
-            found = sorted(p.glob("*.yaml"))
-            if not found:
-                raise UsageError(f"--from-lut {s}: folder has no .yaml tables")
-            files += found
-        elif p.is_file():
-            files.append(p)
-        else:
-            raise UsageError(f"--from-lut {s}: no such file or folder")
-    return files
-
-
 def run_calibrate(args: argparse.Namespace) -> int:
+    from archsearch.hardware import calibrate as cal
     from archsearch.hardware.predictors import PREDICTORS
 
     if args.predictor not in PREDICTORS:
         raise UsageError(f"unknown predictor {args.predictor!r}; available: {', '.join(PREDICTORS)}")
+    if args.export_set:
+        return _export_set(args)
     anchors = _parse_anchors(args.anchor)
-    if args.from_lut or args.from_csv:
-        if not args.name:
-            raise UsageError("--from-lut / --from-csv need --name NAME for the profile to write")
-        profile = _from_lut(args) if args.from_lut else _from_csv(args)
+    described = {
+        "device": args.device,
+        "runtime": args.runtime_name,
+        "batch": args.batch,
+        "threads": args.threads,
+    }
+    if (args.from_lut or args.from_csv or args.from_measurements) and not args.name:
+        raise UsageError(
+            "--from-lut / --from-csv / --from-measurements need --name NAME for the profile to write"
+        )
+    if args.from_lut:
+        profile = cal.profile_from_lut(args.name, args.from_lut, args.predictor, **described)
+    elif args.from_csv:
+        if not args.column:
+            raise UsageError("--from-csv needs --column COL (a <device>_ms column)")
+        profile = cal.profile_from_csv(args.name, args.from_csv, args.column, args.predictor, args.config_column,
+                                       **described)  # fmt: skip
+    elif args.from_measurements:
+        profile = _from_measurements(args, anchors)
+        anchors = []  # each anchor was one whole-network point of the transfer, not a rescaling
     elif args.hw and anchors:
         from archsearch.hardware import load_profile
 
@@ -199,59 +216,55 @@ def run_calibrate(args: argparse.Namespace) -> int:
         profile = _here(args)
     else:
         raise UsageError("give --from-lut FILE --name N, --from-csv FILE --column C --name N, --hw NAME --anchor NET=MS, "
-                         "or --hw NAME to measure here")  # fmt: skip
-    _apply_anchors(profile, anchors)
+                         "--hw NAME to measure here, --export-set DIR, or --from-measurements MANIFEST --name N")  # fmt: skip
+    cal.apply_anchors(profile, anchors)
     if args.name:
         profile.name = args.name
     out = Path(args.out or Path("hardware_profiles") / f"{profile.name}.yaml")
     profile.save(out)
-    rows = [{"profile": profile.name, "validation": k, **{c: v.get(c) for c in ("n", "mape", "within_5", "within_10", "kendall_tau")},
-             "set": v.get("set", "")} for k, v in profile.validation.items()]  # fmt: skip
-    rows += [{"profile": profile.name, "validation": f"anchor {a['network']}", "n": 1,
-              "mape": round(100 * abs(a["predicted_ms"] - a["measured_ms"]) / a["measured_ms"], 2),
-              "set": f"measured {a['measured_ms']} ms, predicted {a['predicted_ms']} ms after scale {profile.scale:.4f}"}
-             for a in profile.anchors]  # fmt: skip
-    print(render(rows, args.format))
+    print(render(cal.validation_rows(profile), args.format))
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
-def _profile(args: argparse.Namespace, fit, device: str, runtime: str, batch: int, provenance: dict):
-    from archsearch.hardware.profile import Profile
-
-    return Profile(name=args.name, device=args.device or device, runtime=args.runtime_name or runtime, precision="float32",
-                   batch=args.batch or batch, threads=args.threads, predictor=fit.predictor, provenance=provenance,
-                   validation=fit.validation)  # fmt: skip
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr)
 
 
-def _from_lut(args: argparse.Namespace):
-    from archsearch.hardware.calibrate import TODAY, fit_lut
+def _export_set(args: argparse.Namespace) -> int:
+    from archsearch.hardware import load_profile
+    from archsearch.hardware.kit import diverse_configs, export_set
 
-    files = _lut_files(args.from_lut)
-    fit = fit_lut(files, args.predictor)
-    prov = {"source": "lut", "data": [_shared_name(f) for f in files], "date": TODAY, "samples": fit.samples,
-            "method": "per-block lookup table entries (blocks timed one at a time), relative-error NNLS"}  # fmt: skip
-    return _profile(args, fit, "unknown device (lookup table)", "unknown runtime", 1, prov)
+    n = KIT_NETWORKS if args.networks is None else args.networks
+    threads = args.threads or 1
+    if n < 4 or threads < 1:
+        raise UsageError("--networks must be >= 4 for a kit (8 or more advised), --threads >= 1")
+    from archsearch.export.tflite_file import interpreter_class
 
-
-def _from_csv(args: argparse.Namespace):
-    from archsearch.hardware.calibrate import TODAY, fit_csv
-
-    if not args.column:
-        raise UsageError("--from-csv needs --column COL (a <device>_ms column)")
-    fit = fit_csv(args.from_csv, args.column, args.predictor, args.config_column)
-    m = re.fullmatch(r"(.+?)(?:_(\d+))?_ms", args.column)
-    device, batch = (m.group(1), int(m.group(2) or 1)) if m else (args.column, 1)
-    prov = {"source": "csv", "data": _shared_name(Path(args.from_csv)), "column": args.column, "date": TODAY,
-            "samples": fit.samples, "method": "split=calibration whole-network rows, relative-error NNLS over "
-            "per-kernel-group feature sums; split=holdout rows only scored"}  # fmt: skip
-    return _profile(args, fit, device, "as measured in the source data", batch, prov)
+    interpreter_class()  # a missing extra fails here, before any work
+    cfgs = diverse_configs(args.space or ("mbv2", "rexnet"), n, load_profile(args.base), args.seed)
+    _log(f"writing {n} networks to {args.export_set} (each converted once to TF-Lite, 15-20 s; cached)")
+    manifest = export_set(Path(args.export_set), cfgs, threads, _log)
+    print(f"wrote {manifest} and {n} .tflite files; time them on the phone with "
+          f"{manifest.parent / 'benchmark_commands.sh'}, fill the ms column, then run: archsearch calibrate "
+          f"--from-measurements {manifest} --name my-phone")  # fmt: skip
+    return 0
 
 
-def _shared_name(p: Path) -> str:
-    """The data file as `latency/<file>` when it lies in the shared data folder (no absolute paths)."""
-    parts = p.resolve().parts
-    return "/".join(parts[parts.index("data") + 1 :]) if "data" in parts else p.name
+def _from_measurements(args: argparse.Namespace, anchors: list[tuple[str, ArchConfig, float]]):
+    from archsearch.hardware import load_profile
+    from archsearch.hardware.kit import profile_from_measurements
+    from archsearch.hardware.plot import validation_plot
+
+    profile, fit = profile_from_measurements(
+        args.name, args.from_measurements, load_profile(args.base), anchors, args.device, args.runtime_name,
+        args.threads or 1, args.seed,
+    )  # fmt: skip
+    plot = validation_plot(fit.predicted, [r.ms for r in fit.held], [r.name for r in fit.held],
+                           f"{args.name}: predicted vs measured on {len(fit.held)} held-out networks",
+                           args.plot or f"runs/calibrate-{args.name}.html")  # fmt: skip
+    _log(f"wrote {plot}")
+    return profile
 
 
 def _here(args: argparse.Namespace):
@@ -263,13 +276,13 @@ def _here(args: argparse.Namespace):
     with contextlib.suppress(UnknownNameError):  # a new local profile is fine
         _local_profile(args.hw)
     threads = args.threads or 1
+    networks = 160 if args.networks is None else args.networks
     _check_timing(args, threads)
-    if args.networks < 2 or args.validate < 2 or args.rounds < 1:
+    if networks < 2 or args.validate < 2 or args.rounds < 1:
         raise UsageError("--networks and --validate must be >= 2, --rounds >= 1")
-    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     profile, sets, pred = calibrate_here(
-        name, runtime=args.runtime or "torch", threads=threads, n_cal=args.networks, n_val=args.validate,
-        repeats=args.repeats, rounds=args.rounds, kind=args.predictor, seed=args.seed, log=log,
+        name, runtime=args.runtime or "torch", threads=threads, n_cal=networks, n_val=args.validate,
+        repeats=args.repeats, rounds=args.rounds, kind=args.predictor, seed=args.seed, log=_log,
     )  # fmt: skip
     out_dir = Path(args.out).parent if args.out else Path("hardware_profiles")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -278,7 +291,7 @@ def _here(args: argparse.Namespace):
     plot = validation_plot(pred, [m.ms for m in val], [m.config.name for m in val],
                            f"{name}: predicted vs measured on {len(val)} unseen networks",
                            args.plot or f"runs/calibrate-{name}.html")  # fmt: skip
-    log(f"wrote {plot}")
+    _log(f"wrote {plot}")
     if args.format == "table":
         rows = [{"network": m.config.name, "measured_ms": m.ms, "predicted_ms": p, "error_pct": 100 * (p - m.ms) / m.ms,
                  "spread_pct": m.spread_pct, "rerun_pct": m.rerun_pct} for m, p in zip(val, pred, strict=True)]  # fmt: skip

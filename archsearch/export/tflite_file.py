@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -68,12 +68,31 @@ def interpreter_class():  # -> type[ai_edge_litert.interpreter.Interpreter]
     return Interpreter
 
 
+def fold_batchnorm(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of `model` (eval mode) with each BatchNorm folded into the conv before it (`conv`/`bn` of
+    ConvBNAct, `reduce`/`bn` of SqueezeExcite). TF-Lite folds them anyway; handing the converter the
+    smaller graph cuts its time by about a quarter."""
+    import copy
+
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    model = copy.deepcopy(model).eval()
+    for m in model.modules():
+        for conv in ("conv", "reduce"):
+            c, bn = getattr(m, conv, None), getattr(m, "bn", None)
+            if isinstance(c, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(m, conv, fuse_conv_bn_eval(c, bn))
+                m.bn = nn.Identity()
+    return model
+
+
 def export_tflite(model: torch.nn.Module, in_chans: int, resolution: int) -> bytes:
     """The TF-Lite bytes of `model` (eval mode) for input `1 x in_chans x resolution x resolution`."""
     import torch
 
     litert_torch = _litert_torch()
-    model = model.eval()
+    model = fold_batchnorm(model)
     sample = (torch.zeros(1, in_chans, resolution, resolution),)
     try:
         with quiet_native(), torch.no_grad(), warnings.catch_warnings():
@@ -137,14 +156,14 @@ def tflite_for_config(
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
+    """Write `data` to `path` through a temporary file in the same folder and a rename (so a reader
+    never sees half a file; the mode follows the umask like any other written file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path

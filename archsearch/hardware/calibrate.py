@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import math
 import random
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ from archsearch.hardware.predictors import LatencyPredictor, Sample, network_sam
 from archsearch.hardware.profile import Profile
 
 TODAY = dt.date(2026, 11, 23).isoformat()
+RUNTIME_NAMES = {"torch": "PyTorch eager CPU", "onnxruntime": "ONNX Runtime CPU",
+                 "litert": "TF-Lite (LiteRT interpreter, XNNPACK CPU)", "cuda": "PyTorch CUDA"}  # fmt: skip
 
 
 class Fit(NamedTuple):
@@ -155,6 +158,22 @@ def measure_rounds(
     return out
 
 
+def convert_all(cfgs: Sequence[ArchConfig], log: Callable[[str], None]) -> None:
+    """Convert every config to TF-Lite before any timing (15-20 s each; cached, so a rerun is quick), so
+    that no round times one network while it converts the next, and the user sees progress."""
+    from archsearch.hardware.litert_timing import cache_dir, cache_key, cached_tflite
+
+    todo = [c for c in cfgs if not (cache_dir() / f"{cache_key(c)}.tflite").is_file()]
+    log(
+        f"  converting {len(todo)} of {len(cfgs)} networks to TF-Lite (the others are cached in {cache_dir()})"
+    )
+    t0 = time.time()
+    for i, cfg in enumerate(todo, 1):
+        cached_tflite(cfg)
+        if i % 10 == 0 or i == len(todo):
+            log(f"  converted {i}/{len(todo)} ({(time.time() - t0) / i:.1f} s each)")
+
+
 def write_measurements(path: Path, sets: dict[str, list[Measured]]) -> None:
     with path.open("w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -190,6 +209,8 @@ def calibrate_here(
     log(f"calibrating {name}: {len(cal_cfgs)} calibration networks, {len(val_cfgs)} validation networks, "
         f"runtime {runtime}, {threads} thread(s), {rounds} rounds of {repeats} repeats")  # fmt: skip
     sets = {"calibration": cal_cfgs, "validation": val_cfgs}
+    if runtime == "litert":
+        convert_all([*cal_cfgs, *val_cfgs], log)
     measured = measure_rounds(sets, runtime, threads, repeats, rounds, seed, log)
     cal, val = measured["calibration"], measured["validation"]
     predictor = fit_samples([network_sample(m.config, m.ms) for m in cal], kind)
@@ -203,9 +224,7 @@ def calibrate_here(
     profile = Profile(
         name=name,
         device=f"this machine: {platform.processor() or platform.machine()} ({_cpu_model()})",
-        runtime={"torch": "PyTorch eager CPU", "onnxruntime": "ONNX Runtime CPU", "cuda": "PyTorch CUDA"}[
-            runtime
-        ],
+        runtime=RUNTIME_NAMES[runtime],
         precision="float32",
         batch=1,
         threads=threads,
@@ -234,3 +253,97 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return "unknown CPU"
+
+
+# ---------------------------------------------------------------------------------------------------
+# profiles from data files, anchors, and the figures a calibration reports
+
+
+def lut_files(specs: Sequence[str | Path]) -> list[Path]:
+    """The table files named by `specs`: files, or every .yaml of a folder."""
+    files: list[Path] = []
+    for s in specs:
+        p = Path(s)
+        if p.is_dir():
+            found = sorted(p.glob("*.yaml"))
+            if not found:
+                raise DataError(f"--from-lut {s}: folder has no .yaml tables")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise DataError(f"--from-lut {s}: no such file or folder")
+    return files
+
+
+def shared_name(p: Path) -> str:
+    """The data file as `latency/<file>` when it lies in the shared data folder (no absolute paths)."""
+    parts = p.resolve().parts
+    return "/".join(parts[parts.index("data") + 1 :]) if "data" in parts else p.name
+
+
+def _data_profile(name: str, fit: Fit, device: str, runtime: str, batch: int, threads: int | None,
+                  provenance: dict[str, Any]) -> Profile:  # fmt: skip
+    return Profile(name=name, device=device, runtime=runtime, precision="float32", batch=batch, threads=threads,
+                   predictor=fit.predictor, provenance=provenance, validation=fit.validation)  # fmt: skip
+
+
+def profile_from_lut(
+    name: str,
+    specs: Sequence[str | Path],
+    kind: str = "kernel-linear",
+    device: str | None = None,
+    runtime: str | None = None,
+    batch: int | None = None,
+    threads: int | None = None,
+) -> Profile:
+    """A profile fitted on per-block lookup tables (files or folders), validated table-out or k-fold."""
+    files = lut_files(specs)
+    fit = fit_lut(files, kind)
+    prov = {"source": "lut", "data": [shared_name(f) for f in files], "date": TODAY, "samples": fit.samples,
+            "method": "per-block lookup table entries (blocks timed one at a time), relative-error NNLS"}  # fmt: skip
+    return _data_profile(name, fit, device or "unknown device (lookup table)", runtime or "unknown runtime",
+                         batch or 1, threads, prov)  # fmt: skip
+
+
+def profile_from_csv(
+    name: str,
+    path: str | Path,
+    column: str,
+    kind: str = "kernel-linear",
+    config_column: str | None = None,
+    device: str | None = None,
+    runtime: str | None = None,
+    batch: int | None = None,
+    threads: int | None = None,
+) -> Profile:
+    """A profile fitted on a whole-network CSV's calibration rows; the device and batch default to what
+    the column's name says (`<device>[_<batch>]_ms`)."""
+    fit = fit_csv(path, column, kind, config_column)
+    m = re.fullmatch(r"(.+?)(?:_(\d+))?_ms", column)
+    col_device, col_batch = (m.group(1), int(m.group(2) or 1)) if m else (column, 1)
+    prov = {"source": "csv", "data": shared_name(Path(path)), "column": column, "date": TODAY,
+            "samples": fit.samples, "method": "split=calibration whole-network rows, relative-error NNLS over "
+            "per-kernel-group feature sums; split=holdout rows only scored"}  # fmt: skip
+    return _data_profile(name, fit, device or col_device, runtime or "as measured in the source data",
+                         batch or col_batch, threads, prov)  # fmt: skip
+
+
+def apply_anchors(profile: Profile, anchors: Sequence[tuple[str, ArchConfig, float]]) -> None:
+    """Rescale `profile` to best match the (label, config, ms) anchors and record each one's fit."""
+    if not anchors:
+        return
+    profile.scale = anchor_scale(profile.predictor, [(c, ms) for _, c, ms in anchors])
+    profile.anchors = [{"network": n, "measured_ms": ms, "predicted_ms": round(profile.predict(c), 3)}
+                       for n, c, ms in anchors]  # fmt: skip
+
+
+def validation_rows(profile: Profile) -> list[dict[str, Any]]:
+    """One row per validation set and per anchor: the figures `archsearch calibrate` prints."""
+    rows = [{"profile": profile.name, "validation": k, **{c: v.get(c) for c in ("n", "mape", "within_5", "within_10", "kendall_tau")},
+             "set": v.get("set", "")} for k, v in profile.validation.items()]  # fmt: skip
+    rows += [{"profile": profile.name, "validation": f"anchor {a['network']}", "n": 1,
+              "mape": round(100 * abs(a["predicted_ms"] - a["measured_ms"]) / a["measured_ms"], 2),
+              "set": f"measured {a['measured_ms']} ms, predicted {a['predicted_ms']} ms after scale {profile.scale:.4f}"}
+             for a in profile.anchors]  # fmt: skip
+    return rows
