@@ -59,6 +59,17 @@ class Prediction:
         return cls(v, np.full(len(v), np.nan), np.zeros(len(v), bool), ("",) * len(v))
 
 
+@dataclass(frozen=True)
+class BenchmarkValues:
+    """An estimator's values for networks of a benchmark: `values` on the benchmark's own scale where the
+    estimator is calibrated to it (`on_scale`, so an MAE means something), and `own`, its usual values,
+    where those differ (a calibrated learned estimator's full-training scale)."""
+
+    values: np.ndarray
+    on_scale: bool = False
+    own: np.ndarray | None = None
+
+
 class AccuracyEstimator(ABC):
     """Higher value = predicted better network."""
 
@@ -82,6 +93,15 @@ class AccuracyEstimator(ABC):
     @abstractmethod
     def predict(self, configs: Sequence[ArchConfig]) -> Prediction:
         """Predictions for `configs`."""
+
+    def on_benchmark(self, configs: Sequence[ArchConfig], source: str) -> BenchmarkValues:
+        """Values for `configs` of benchmark `source` (e.g. 'anb', 'nbm'), scored as a run scores them."""
+        return BenchmarkValues(self.predict(configs).value)
+
+    @property
+    def label(self) -> str:
+        """The name tables show (a population member names its members)."""
+        return self.name
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name}

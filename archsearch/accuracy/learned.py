@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from archsearch.accuracy.base import AccuracyEstimator, EstimatorError, Prediction
+from archsearch.accuracy.base import AccuracyEstimator, BenchmarkValues, EstimatorError, Prediction
 from archsearch.accuracy.features import (
     DESIGN_FEATURES,
     FEATURES,
@@ -167,6 +167,14 @@ class LearnedEstimator(AccuracyEstimator):
                 f"{self.name}: no calibration for source {source!r}; has {sorted(self.calibration)}"
             )
         return _affine(x[:, SIZE_IDX], self.calibration[source]) + self._design(x)[0]
+
+    def on_benchmark(self, configs: Sequence[ArchConfig], source: str) -> BenchmarkValues:
+        """On a calibrated source: that source's scale (and the own, full-training values beside it)."""
+        x = _features(configs)
+        own = self.predict_matrix(x).value
+        if source != self.reference_source and source in self.calibration:
+            return BenchmarkValues(self.predict_source(x, source), True, own)
+        return BenchmarkValues(own, source == self.reference_source)
 
     @property
     def axis_label(self) -> str:

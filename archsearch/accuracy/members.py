@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from archsearch.accuracy.base import (
     AccuracyEstimator,
+    BenchmarkValues,
     EstimatorError,
     Prediction,
     ProxySettings,
@@ -140,6 +143,18 @@ class RankEnsembleEstimator(AccuracyEstimator):
         rows = [proxy_values(c, self.members, self.settings) for c in configs]
         pred = Prediction.inside([self.percentile(r) for r in rows])
         return Prediction(pred.value, pred.uncertainty, pred.extrapolates, pred.why, tuple(rows))
+
+    def on_benchmark(self, configs: Sequence[ArchConfig], source: str) -> BenchmarkValues:
+        """The classic rank ensemble: members' ranks over the scored networks themselves."""
+        from archsearch.proxies.ensemble import RankEnsemble
+
+        rows = [proxy_values(c, self.members, self.settings) for c in configs]
+        ranks = RankEnsemble(self.members).combine(rows)
+        return BenchmarkValues(np.array([np.nan if v is None else v for v in ranks], float))
+
+    @property
+    def label(self) -> str:
+        return f"ensemble({'+'.join(self.members)})"
 
     def percentile(self, values: dict[str, float | None]) -> float | None:
         out = []

@@ -13,7 +13,6 @@ from archsearch.output import render
 from archsearch.proxies.evaluation import BENCHES
 
 if TYPE_CHECKING:  # imported lazily at run time
-    from archsearch.accuracy.base import AccuracyEstimator, ProxySettings
     from archsearch.accuracy.evaluation import Evaluation
 
 BENCH_DEFAULTS = {"nasbench-macro": (32, 64), "accel-nasbench": (None, 32)}  # proxy resolution, batch
@@ -112,13 +111,6 @@ def run_eval(args: argparse.Namespace) -> int:
     return _eval_anb(args, names, resolution, batch)
 
 
-def _estimators(names: list[str], settings: ProxySettings) -> dict[str, AccuracyEstimator]:
-    """Every name opened before any work, so a typo fails at once."""
-    from archsearch.accuracy.base import get_estimator
-
-    return {n: get_estimator(n, settings) for n in names}
-
-
 def _row(label: str, e: Evaluation, learned: bool) -> dict:
     """One output row; `mae` and `kendall_full_scale` only when a learned estimator is in the table."""
     row = {"proxy": label, "n": e.n, "failed": e.failed, "kendall": e.kendall, "spearman": e.spearman,
@@ -128,89 +120,33 @@ def _row(label: str, e: Evaluation, learned: bool) -> dict:
     return {**row, "s_per_net": e.seconds_per_net}
 
 
-def _label(est: AccuracyEstimator, name: str) -> str:
-    return f"ensemble({'+'.join(est.members)})" if est.population else name
-
-
 def _eval_nbm(args: argparse.Namespace, names: list[str], resolution: int, batch: int) -> int:
-    """Proxies scored together on each network (shared passes) as before; other estimators as a run
-    scores them."""
-    import time
-
     from archsearch.accuracy.base import ProxySettings
-    from archsearch.accuracy.evaluation import Evaluation, evaluate
-    from archsearch.accuracy.learned import LearnedEstimator
-    from archsearch.proxies import list_proxies, load_dataset
-    from archsearch.proxies.base import get_proxy
-    from archsearch.proxies.ensemble import RankEnsemble
-    from archsearch.proxies.evaluation import agreement, nasbench_macro_truth, sample_keys, score_networks
-    from archsearch.proxies.scoring import expand
-    from archsearch.spaces import nasbench_macro_config
+    from archsearch.accuracy.evaluation import evaluate_nasbench_macro
 
-    proxies = [n for n in names if n in list_proxies()]
-    computed = expand(proxies)
-    others = _estimators(
-        [n for n in names if n not in proxies], ProxySettings(args.data, resolution, batch, args.seed)
-    )
-    learned = any(isinstance(e, LearnedEstimator) for e in others.values())
-    data = load_dataset(args.data)
-    truth = nasbench_macro_truth()
-    keys = sample_keys(list(truth), args.sample, args.seed)
-    acc = [truth[k] for k in keys]
-    seconds = dict.fromkeys(computed, 0.0)
-    t0 = time.perf_counter()
-    rows = (
-        list(score_networks(keys, computed, data, resolution, batch, args.seed, timings=seconds))
-        if computed
-        else []
-    )
-    total = (time.perf_counter() - t0) / len(keys)
-    configs = [nasbench_macro_config(k) for k in keys] if others else []
-    out = []
-    for n in names:
-        if n in others:
-            out.append(_row(n, evaluate(others[n], configs, acc, "nbm"), learned))
-            continue
-        p, label = get_proxy(n), n
-        if isinstance(p, RankEnsemble):
-            scores, sec = p.combine(rows), sum(seconds[m] for m in p.members)
-            label = f"ensemble({'+'.join(p.members)})"
-        else:
-            scores, sec = [r[n] for r in rows], seconds[n]
-        out.append(_row(label, Evaluation.of(agreement(scores, acc), sec / len(keys)), learned))
-    print(render(out, args.format, digits=3))
+    rep = evaluate_nasbench_macro(names, ProxySettings(args.data, resolution, batch, args.seed), args.sample)
+    print(render([_row(label, e, rep.learned) for label, e in rep.rows], args.format, digits=3))
     if args.format == "table":
-        print(f"\n{len(keys)} networks, data {data.name}, {resolution}x{resolution}, batch {batch}: "
-              f"{total:.3f} s per network for the proxies in all.\n{NBM_NOTE}")  # fmt: skip
-        if learned:
+        print(f"\n{rep.n} networks, data {rep.data}, {resolution}x{resolution}, batch {batch}: "
+              f"{rep.seconds_per_net:.3f} s per network for the proxies in all.\n{NBM_NOTE}")  # fmt: skip
+        if rep.learned:
             print(LEARNED_NOTE)
     return 0
 
 
 def _eval_anb(args: argparse.Namespace, names: list[str], resolution: int | None, batch: int) -> int:
-    """Every estimator as a run scores it, on Accel-NASBench rows (holdout of the shared file, or --csv)."""
-    from archsearch.accuracy.anb import load_anb
     from archsearch.accuracy.base import ProxySettings
-    from archsearch.accuracy.evaluation import evaluate
-    from archsearch.accuracy.learned import LearnedEstimator
-    from archsearch.proxies.evaluation import sample_keys
+    from archsearch.accuracy.evaluation import evaluate_accel_nasbench
 
-    ests = _estimators(names, ProxySettings(args.data, resolution, batch, args.seed))
-    learned = any(isinstance(e, LearnedEstimator) for e in ests.values())
-    rows = load_anb(args.csv, split=None) if args.csv else load_anb(split="holdout")
-    if len(rows) < 2:
-        raise UsageError(f"{args.csv}: {len(rows)} network(s); need at least 2 to rank")
-    by_id = {r.arch_id: r for r in rows}
-    picked = [by_id[i] for i in sample_keys(list(by_id), args.sample, args.seed)]
-    configs, acc = [r.config() for r in picked], [r.val_top1 for r in picked]
-    out = [_row(_label(est, n), evaluate(est, configs, acc, "anb"), learned) for n, est in ests.items()]
-    print(render(out, args.format, digits=3))
+    settings = ProxySettings(args.data, resolution, batch, args.seed)
+    rep = evaluate_accel_nasbench(names, settings, args.sample, args.csv)
+    print(render([_row(label, e, rep.learned) for label, e in rep.rows], args.format, digits=3))
     if args.format == "table":
         where = f"every row of {args.csv}" if args.csv else "holdout rows of the shared Accel-NASBench file"
         side = f"{resolution}x{resolution}" if resolution else "a quarter of each network's side"
-        print(f"\n{len(picked)} networks ({where}); proxies on {args.data or 'synthetic'} data at {side}, "
+        print(f"\n{rep.n} networks ({where}); proxies on {rep.data} data at {side}, "
               f"batch {batch}.\n{ANB_NOTE}")  # fmt: skip
-        if learned:
+        if rep.learned:
             print(LEARNED_NOTE)
     return 0
 
