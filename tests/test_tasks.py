@@ -66,23 +66,14 @@ def _random_nets() -> list[TaskNet]:
 
 
 @pytest.mark.parametrize("net", [
-    *(TaskNet(task, MBV2, side) for task, side in SMALLEST.items()),
+    *(TaskNet(task, MBV2, side) for task, side in SMALLEST.items() if task != "detection"),
     *_random_nets(),
 ], ids=lambda n: f"{n.task}-{n.backbone.name or n.backbone.id}-{n.resolution}")  # fmt: skip
 def test_fvcore_and_torch_agree_with_analytic_counts(net):
+    """The MobileNetV2 detector is checked at 320 by the counts above (fvcore-verified constants) and
+    built in tests/test_tasks_export.py; one random detector runs here."""
     c = task_cost(net)
-    model = build_task_model(net)
-    assert fvcore_task_cost(net, model) == (c.macs, c.params)
-    if net.task == "detection" and net.backbone is MBV2:
-        boxes, scores = model(torch.zeros(1, 3, net.resolution, net.resolution))
-        n = len(anchor_boxes(ssd_map_sides(plan(net).layers)))
-        assert boxes.shape == (1, n, 4) and scores.shape == (1, n, 91)
-        names = set(model.state_dict())
-        from archsearch.models import build_model
-
-        classifier = build_model(MBV2).state_dict()
-        assert {k for k in classifier if not k.startswith("classifier")} <= names  # ImageNet weights load
-        assert any(k.startswith("ssdlite.extra2.dw.conv") for k in names)
+    assert fvcore_task_cost(net) == (c.macs, c.params)
 
 
 @pytest.mark.parametrize("task,side,why", [

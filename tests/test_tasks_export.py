@@ -9,8 +9,10 @@ import pytest
 import torch
 
 from archsearch.baselines import mobilenet_v2
-from archsearch.tasks import TaskNet, load_network
+from archsearch.models import build_model
+from archsearch.tasks import TaskNet, load_network, plan
 from archsearch.tasks.export import onnx_for_task, task_python_source
+from archsearch.tasks.heads import anchor_boxes, ssd_map_sides
 from archsearch.tasks.models import build_task_model
 
 NETS = [
@@ -34,6 +36,11 @@ def test_py_json_onnx_round_trip(net):
         a, b = ours(x), theirs(x)
     for p, q in zip(*(o if isinstance(o, tuple) else (o,) for o in (a, b)), strict=True):
         assert torch.equal(p, q)
+    if net.task == "detection":  # raw outputs per anchor; the backbone's ImageNet weights load
+        n = len(anchor_boxes(ssd_map_sides(plan(net).layers)))
+        assert a[0].shape == (1, n, 4) and a[1].shape == (1, n, 91)
+        classifier = build_model(net.backbone).state_dict()
+        assert {k for k in classifier if not k.startswith("classifier")} <= set(ours.state_dict())
     assert load_network(net.to_json(indent=2)) == net
     _, diff = onnx_for_task(net, ours.state_dict())
     assert diff <= 1e-4
