@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, fields, replace
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from archsearch.blocks import BLOCK_KINDS, allowed_residual
 
 ACTIVATIONS = ("relu", "relu6", "silu", "hswish", "none")
 GATES = ("sigmoid", "hsigmoid")
+
+
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -227,6 +232,26 @@ def _fields_of(obj: Any) -> dict[str, Any]:
 def _compact_block(b: Block) -> dict[str, Any]:
     """Block as a dict without default-valued fields, so configs stay readable."""
     return {k: v for k, v in _fields_of(b).items() if k in ("kind", "cin", "cout") or v != _BLOCK_DEFAULTS[k]}
+
+
+def group_stages(
+    blocks: Sequence[T],
+    cout: Callable[[T], Any] = attrgetter("cout"),
+    stride: Callable[[T], Any] = attrgetter("stride"),
+) -> list[list[T]]:
+    """Blocks split into stages as a paper table reads them: a new stage opens at every strided block, and
+    where a run of equal widths (MobileNet's piecewise-constant stages) changes width; channels that grow
+    every block (ReXNet) stay in one stage until the next stride. `cout`/`stride` read a block (`Block`s
+    by default; the dashboard passes readers of raw JSON dicts)."""
+    stages: list[list[T]] = []
+    for b in blocks:
+        cur = stages[-1] if stages else None
+        flat = cur is not None and len(cur) >= 2 and all(cout(x) == cout(cur[0]) for x in cur)
+        if cur is None or stride(b) != 1 or (flat and cout(b) != cout(cur[0])):
+            stages.append([b])
+        else:
+            cur.append(b)
+    return stages
 
 
 def feature_sizes(cfg: ArchConfig) -> list[int]:

@@ -37,6 +37,7 @@ class FeatureError(ValueError):
 
 _BLOCK_FIELDS = attrgetter("kind", "cin", "cout", "k", "stride", "mid", "se", "groups", "se_bn", "act")
 _FAMILY_NAMES = tuple(sorted(set(ACT_FAMILIES.values())))
+_CLOSED_FORM_KINDS = ("ir", "rex", "ds", "proj", "skip")  # the kinds of `archsearch.blocks` written out below
 
 
 def featurize(cfg: ArchConfig) -> list[float]:
@@ -69,6 +70,11 @@ def feature_matrix(configs: Sequence[ArchConfig]) -> np.ndarray:
     )
     se_bn = se_bn.astype(bool)
     kinds = np.array(list(map(itemgetter(0), rows)))
+    covered = np.isin(kinds, _CLOSED_FORM_KINDS)
+    if not covered.all():
+        i = int(np.argmin(covered))
+        raise FeatureError(f"{_name(configs[int(np.repeat(np.arange(n), counts)[i])])}: block kind {kinds[i]!r} "
+                           "has no closed form in the estimator features")  # fmt: skip
     act = list(map(itemgetter(9), rows))
     res, stem_stride = scalars[:, 0], scalars[:, 1]
 

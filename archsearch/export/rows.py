@@ -2,7 +2,8 @@
 
 Stages are what a person reads in a paper table: a new stage opens at every strided block, and where a
 run of equal widths (MobileNet's piecewise-constant stages) changes width. Channels that grow every block
-(ReXNet) stay in one stage until the next stride. The timm exporter uses the same grouping."""
+(ReXNet) stay in one stage until the next stride (`arch.group_stages`, which the timm exporter and the
+dashboard's stage tables use too)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from archsearch.arch import ArchConfig, Block, make_divisible
+from archsearch.arch import ArchConfig, Block, group_stages, make_divisible
 from archsearch.blocks import allowed_residual, block_kind, block_ops
 
 # Block fields a row does not spell out; the file states their most common value once (DEFAULTS) and a
@@ -19,19 +20,6 @@ ROW_DEFAULTS = ("block", "act", "se_gate", "se_bn", "groups", "residual")
 SE_RULES = [
     (r, d) for d in (8, 1) for r in (4, 12, 8, 16, 2, 3, 6, 24)
 ]  # (reduction, divisor) tried in order
-
-
-def group_stages(blocks: Sequence[Block]) -> list[list[Block]]:
-    """Blocks split into stages (see module docstring)."""
-    stages: list[list[Block]] = []
-    for b in blocks:
-        cur = stages[-1] if stages else None
-        flat = cur is not None and len(cur) >= 2 and all(x.cout == cur[0].cout for x in cur)
-        if cur is None or b.stride != 1 or (flat and b.cout != cur[0].cout):
-            stages.append([b])
-        else:
-            cur.append(b)
-    return stages
 
 
 def block_options(b: Block) -> dict[str, Any]:

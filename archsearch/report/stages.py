@@ -1,4 +1,5 @@
-"""Stage tables (t, c, n, s, k, SE, act) rebuilt from a config's JSON, for hover text and tables.
+"""Stage tables (t, c, n, s, k, SE, act) rebuilt from a config's JSON, for hover text and tables, grouped
+exactly as the export groups its config rows.
 
 Works on the raw JSON dict rather than `ArchConfig`, so a table that does not validate (a hand-edited
 or future config) still displays instead of breaking the whole dashboard."""
@@ -9,16 +10,20 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from archsearch.arch import group_stages
+
 
 @dataclass(frozen=True)
 class Stage:
+    """One stage row; a column whose blocks differ within the stage shows their values joined by '/'."""
+
     kind: str
-    t: float
+    t: float | str
     c: int
     n: int
     s: int
-    k: int
-    se: bool
+    k: int | str
+    se: bool | str
     act: str
 
 
@@ -35,22 +40,35 @@ def _key(b: dict[str, Any]) -> tuple:
     )
 
 
+def _one(values: list[Any]) -> Any:
+    """The stage's value of a column: the common value, or the distinct values in order joined by '/'."""
+    distinct = list(dict.fromkeys(values))
+    return distinct[0] if len(distinct) == 1 else "/".join(map(_text, distinct))
+
+
+def _text(v: Any) -> str:
+    return ("yes" if v else "-") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+
 def stage_table(config: dict[str, Any]) -> list[Stage]:
-    """Consecutive blocks with equal kind, width, kernel, expansion, SE and activation form one stage;
-    a stride-2 block always starts a new one. t = mid / cin of the stage's blocks."""
-    stages: list[Stage] = []
-    prev = None
-    for b in config.get("blocks") or []:
-        if not isinstance(b, dict):
-            continue
-        key, stride = _key(b), int(b.get("stride", 1))
-        if stages and key == prev and stride == 1:
-            stages[-1] = Stage(**{**stages[-1].__dict__, "n": stages[-1].n + 1})
-        else:
-            kind, cout, k, t, se, act = key
-            stages.append(Stage(str(kind), t, cout, 1, stride, k, se, str(act)))
-        prev = key
+    """Stages as the export's config rows group them (`arch.group_stages`: a new stage at every strided
+    block and where a run of equal widths changes width); c is the stage's output width, t = mid / cin."""
+    blocks = [b for b in config.get("blocks") or [] if isinstance(b, dict)]
+    stages = []
+    for st in group_stages(blocks, cout=lambda b: b.get("cout"), stride=lambda b: _int(b.get("stride", 1))):
+        cols = list(zip(*(_key(b) for b in st), strict=True))
+        kind, _, k, t, se, act = (_one(list(c)) for c in cols)
+        stages.append(
+            Stage(str(kind), t, st[-1].get("cout"), len(st), _int(st[0].get("stride", 1)), k, se, str(act))
+        )
     return stages
+
+
+def _int(v: Any) -> int:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return 1
 
 
 def parse_config(text: Any) -> dict[str, Any]:
@@ -68,9 +86,7 @@ def format_stages(stages: list[Stage]) -> list[str]:
     """Fixed-width rows (plain text, not yet escaped); the block kind is a column only when it varies."""
     kinds = len({s.kind for s in stages}) > 1
     head = ["t", "c", "n", "s", "k", "SE", "act"]
-    rows = [
-        [f"{s.t:g}", str(s.c), str(s.n), str(s.s), str(s.k), "yes" if s.se else "-", s.act] for s in stages
-    ]
+    rows = [[_text(s.t), str(s.c), str(s.n), str(s.s), str(s.k), _text(s.se), s.act] for s in stages]
     if kinds:
         head = ["block", *head]
         rows = [[s.kind, *r] for s, r in zip(stages, rows, strict=True)]
