@@ -341,6 +341,9 @@ def apply_anchors(profile: Profile, anchors: Sequence[tuple[str, ArchConfig, flo
 def validation_rows(profile: Profile) -> list[dict[str, Any]]:
     """One row per validation set and per anchor: the figures `archsearch calibrate` prints."""
     rows = [{"profile": profile.name, "validation": k, **{c: v.get(c) for c in ("n", "mape", "within_5", "within_10", "kendall_tau")},
+             # the measurement noise beside the error: the repeat spread and the round-to-round rerun spread
+             "noise_spread_pct": v.get("measurement_noise", {}).get("median_spread_pct"),
+             "noise_rerun_pct": v.get("measurement_noise", {}).get("median_rerun_pct"),
              "set": v.get("set", "")} for k, v in profile.validation.items()]  # fmt: skip
     rows += [{"profile": profile.name, "validation": f"anchor {a['network']}", "n": 1,
               "mape": round(100 * abs(a["predicted_ms"] - a["measured_ms"]) / a["measured_ms"], 2),

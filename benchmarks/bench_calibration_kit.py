@@ -1,0 +1,75 @@
+"""The calibration kit's round trip on this machine, with its own LiteRT standing in for the phone:
+export-set -> time every .tflite here (as benchmark_model would on the phone) -> fill the manifest ->
+`archsearch calibrate --from-measurements` -> the held-out figures.
+
+By default the kit's networks are the `--base` profile's own validation networks (read from its
+measurements CSV): networks the base never saw, already converted (the conversion cache), so the round
+trip costs seconds, not a conversion per network; `--diverse N` draws N networks the way
+`calibrate --export-set` does instead (each converted once, 15-20 s). Each file's time is its fastest
+repeat over `--rounds` shuffled rounds (other jobs on a shared machine only add time).
+Usage: python benchmarks/bench_calibration_kit.py [--base local-litert] [--diverse N] [--rounds 3]"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import tempfile
+from pathlib import Path
+
+from archsearch.arch import ArchConfig
+from archsearch.cli import main as cli
+from archsearch.hardware import load_profile
+from archsearch.hardware.kit import MANIFEST, diverse_configs, export_set
+from archsearch.hardware.litert_timing import time_tflite
+from archsearch.resources import find
+
+
+def validation_networks(base: str) -> list[ArchConfig]:
+    path = find("hardware_profiles", base).with_suffix(".measurements.csv")
+    with path.open(newline="") as f:
+        return [ArchConfig.from_json(r["config"]) for r in csv.DictReader(f) if r["split"] == "validation"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--base", default="local-litert")
+    ap.add_argument("--diverse", type=int, default=0, metavar="N")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument(
+        "--keep", help="folder to keep the kit and the fitted profile in (default: a temporary one)"
+    )
+    args = ap.parse_args()
+    base = load_profile(args.base)
+    cfgs = (
+        diverse_configs(("mbv2", "rexnet"), args.diverse, base, seed=7)
+        if args.diverse
+        else validation_networks(args.base)
+    )
+    work = Path(args.keep or tempfile.mkdtemp(prefix="kit-roundtrip-"))
+    manifest = export_set(work / "kit", cfgs, threads=1, log=lambda m: None)
+    with manifest.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    best = {r["file"]: float("inf") for r in rows}
+    rng = random.Random(0)
+    for _ in range(args.rounds):
+        order = list(best)
+        rng.shuffle(order)
+        for file in order:
+            best[file] = min(best[file], time_tflite(manifest.parent / file, 1, 3, args.repeats).min_ms)
+    for r in rows:
+        r["ms"] = f"{best[r['file']]:.4f}"
+    with manifest.open("w", newline="") as f:
+        w = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    print(f"{len(rows)} networks timed here with LiteRT (1 thread, fastest of {args.repeats} x {args.rounds} rounds) "
+          f"as the phone; kit in {manifest.parent}")  # fmt: skip
+    rc = cli(["calibrate", "--from-measurements", str(work / "kit" / MANIFEST), "--name", "kit-roundtrip",
+              "--base", args.base, "--out", str(work / "kit-roundtrip.yaml"), "--plot", str(work / "kit-roundtrip.html")])  # fmt: skip
+    raise SystemExit(rc)
+
+
+if __name__ == "__main__":
+    main()
