@@ -131,3 +131,38 @@ def test_round_trip_and_malformed(base, table, nets):
     with pytest.raises(PredictorError, match="needs"):
         fit_transfer(base)
     assert set(t.to_dict()["base"]["coefficients"]) == set(COLUMNS)
+
+
+def test_shipped_pixel_reproduces_its_figures_from_cached_times(shared_data):
+    """The pixel profile rebuilt from the cached local LiteRT times (nothing converted): the same local model,
+    and the leave-one-out figure it states on the MnasNet-A1 grid."""
+    import csv
+    from pathlib import Path
+
+    from archsearch.baselines import get_baseline
+    from archsearch.hardware import load_profile
+    from archsearch.hardware.datasets import read_lut
+    from archsearch.hardware.metrics import accuracy
+    from archsearch.hardware.transfer import leave_group_out, local_base, read_local_times
+    from archsearch.published import mnasnet_a1
+
+    p = load_profile("pixel")
+    times = read_local_times(Path(__file__).parents[1] / "hardware_profiles/pixel.litert-times.csv")
+    lut = read_lut(shared_data / "latency/pixel1_proxylessnas_block_lut.yaml")
+    base = local_base(
+        times, [e.sample for e in lut], [e.key for e in lut], ("mobilenet_v2-1.0-224", "proxylessnas_mobile")
+    )
+    assert np.allclose(base.coef_vector(), p.predictor.base.coef_vector(), rtol=1e-4, atol=1e-9)
+    with (shared_data / "latency/pixel1_mnasnet_a1_grid.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    points = [
+        NetworkPoint(mnasnet_a1(float(r["depth_multiplier"]), int(r["resolution"])), float(r["pixel1_ms"]))
+        for r in rows
+    ]
+    blocks = [BlockPoint(e.sample, times.blocks.get(e.key)) for e in lut]
+    always = [NetworkPoint(get_baseline("mobilenet_v2-1.0-224").config, 73.8)]
+    pred = leave_group_out(base, blocks, points, range(len(points)), always)
+    loo = accuracy(pred, [pt.device_ms for pt in points])
+    assert (
+        loo["mape"] == pytest.approx(p.validation["leave_one_out"]["mape"], abs=0.02) and loo["mape"] <= 8.0
+    )

@@ -20,16 +20,18 @@ model of local LiteRT times (the *base*) and corrects it with whatever the devic
 
 from __future__ import annotations
 
+import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.optimize import nnls
 
 from archsearch.arch import ArchConfig
-from archsearch.hardware.errors import PredictorError
-from archsearch.hardware.features import COLUMNS, GROUPS
+from archsearch.hardware.errors import DataError, PredictorError
+from archsearch.hardware.features import COLUMNS, GROUPS, network_parts
 from archsearch.hardware.predictors import (
     PREDICTORS,
     KernelLinear,
@@ -219,3 +221,70 @@ def fit_transfer(
             raise PredictorError("whole-network times must be finite and positive")
         t.scale, t.exponent = fit_power(x_arr, y_arr)
     return t
+
+
+def leave_group_out(
+    base: KernelLinear,
+    blocks: Sequence[BlockPoint],
+    points: Sequence[NetworkPoint],
+    groups: Sequence[Hashable],
+    always: Sequence[NetworkPoint] = (),
+) -> np.ndarray:
+    """Each point's ms predicted by a transfer fitted without the points of its group (the `always`
+    points are in every fit): the held-out figures of a profile built from few whole networks."""
+    pred = np.empty(len(points))
+    for g in dict.fromkeys(groups):
+        train = [p for p, h in zip(points, groups, strict=True) if h != g]
+        t = fit_transfer(base, blocks, [*train, *always])
+        for i, h in enumerate(groups):
+            if h == g:
+                pred[i] = t.predict(points[i].config)
+    return pred
+
+
+class LocalTimes(NamedTuple):
+    networks: dict[str, tuple[ArchConfig, float]]  # name -> (config, local ms)
+    blocks: dict[str, float]  # lookup-table key -> local ms of the block timed alone
+
+
+def read_local_times(path: str | Path) -> LocalTimes:
+    """A cache of local LiteRT timings (`kind` network|lut_block, `name`, `config` JSON or table key,
+    `local_ms`), so a profile is rebuilt without reconverting anything."""
+    path = Path(path)
+    nets: dict[str, tuple[ArchConfig, float]] = {}
+    blocks: dict[str, float] = {}
+    try:
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            for r in reader:
+                try:
+                    ms = float(r["local_ms"])
+                    if not ms > 0:
+                        raise ValueError(f"local_ms must be > 0, got {r['local_ms']!r}")
+                    if r["kind"] == "network":
+                        nets[r["name"]] = (ArchConfig.from_json(r["config"]), ms)
+                    elif r["kind"] == "lut_block":
+                        blocks[r["config"]] = ms
+                    else:
+                        raise ValueError(f"kind must be network or lut_block, got {r['kind']!r}")
+                except (KeyError, TypeError, ValueError) as e:
+                    raise DataError(f"{path}: line {reader.line_num}: {e}") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e.strerror}") from None
+    return LocalTimes(nets, blocks)
+
+
+def local_base(
+    times: LocalTimes, table: Sequence[Sample], table_keys: Sequence[str], exclude: Sequence[str] = ()
+) -> KernelLinear:
+    """The local LiteRT kernel model: every cached network (but `exclude`, kept unseen for checks) and every
+    table entry timed here alone (`table[i]` under `table_keys[i]`)."""
+    samples = [
+        Sample(s.parts, times.blocks[k], False)
+        for s, k in zip(table, table_keys, strict=True)
+        if k in times.blocks
+    ]
+    samples += [
+        Sample(network_parts(cfg), ms, True) for n, (cfg, ms) in times.networks.items() if n not in exclude
+    ]
+    return KernelLinear().fit(samples)
