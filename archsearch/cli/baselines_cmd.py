@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--family", action="append", choices=["mobilenet_v2", "mobilenet_v1", "rexnet"],
                    help="only these families (repeatable)")  # fmt: skip
     p.add_argument("--hw", help="hardware profile: adds a predicted latency_ms column (archsearch profiles)")
+    p.add_argument("--task", default="classification", metavar="TASK",
+                   help="classification (default), detection, segmentation or segmentation-aspp: the "
+                   "backbones with that task's head, costed and timed as whole networks")  # fmt: skip
     add_format(p)
     p.set_defaults(func=run)
 
@@ -38,6 +41,10 @@ def baseline_rows(families: tuple[str, ...], hw: str | None = None) -> list[dict
 
 
 def run(args: argparse.Namespace) -> int:
+    from archsearch.tasks import get_task
+
+    if get_task(args.task).head:
+        return run_task(args)
     families = tuple(args.family or ("mobilenet_v2", "mobilenet_v1", "rexnet"))
     rows = baseline_rows(families, args.hw)
     if args.format == "table":
@@ -55,4 +62,39 @@ def run(args: argparse.Namespace) -> int:
             print(f"latency_ms = predicted by hardware profile {args.hw!r} (see 'archsearch profiles').")
     else:
         print(render(rows, args.format))
+    return 0
+
+
+def run_task(args: argparse.Namespace) -> int:
+    """The task baselines (whole detectors / segmenters) with the backbone's published ImageNet top-1."""
+    from archsearch.tasks.rows import task_baseline_rows
+
+    profile = None
+    if args.hw:
+        from archsearch.hardware import load_profile
+
+        profile = load_profile(args.hw)
+    rows = task_baseline_rows(args.task, profile)
+    if args.family:
+        rows = [r for r in rows if any(f"-{f}-" in r["name"] for f in args.family)]
+    if args.format != "table":
+        print(render(rows, args.format))
+        return 0
+    for r in rows:
+        r["MMACs"], r["params_M"], r["peak_act_MB"] = (
+            r.pop("macs") / 1e6,
+            r.pop("params") / 1e6,
+            r.pop("peak_act_bytes") / 2**20,
+        )
+        pp, pm = r.pop("published_params"), r.pop("published_madds")
+        r["paper"] = f"{r.pop('published')}, {pp / 1e6:g} M params, {pm / 1e9:g} B MAdds" if pp else ""
+    lat = ["latency_ms"] if args.hw else []
+    cols = ["name", "resolution", "MMACs", "params_M", "peak_act_MB", *lat, "backbone_top1", "paper"]
+    print(render(rows, "table", cols))
+    print(f"\nWhole {args.task} networks at their input side: MACs = conv + linear multiply-adds of backbone "
+          "and head (upsampling, concatenation and non-maximum suppression not counted); params include BN; "
+          "backbone_top1 = the backbone's published ImageNet top-1 (%), what a task run's score predicts; "
+          "paper = the MobileNetV2 paper's figures (Tables 6 and 7).")  # fmt: skip
+    if args.hw:
+        print(f"latency_ms = predicted for the whole network by hardware profile {args.hw!r}.")
     return 0
