@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--accuracy", metavar="NAME", help="accuracy estimator name (see 'archsearch estimators list') "
                    "or estimator .json file; --hw, --accuracy or both")  # fmt: skip
     add_config_args(p)
+    p.add_argument("--task", metavar="TASK", help="detection, segmentation or segmentation-aspp: the networks "
+                   "with that task's head (a task baseline name or TaskNet JSON carries its own task)")  # fmt: skip
     p.add_argument(
         "--data", help="proxies only: synthetic (default), cifar10:PATH, npz:PATH or imagefolder:PATH"
     )
@@ -80,33 +82,74 @@ def run_profiles(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from archsearch.cost import cost
     from archsearch.hardware import load_profile
+    from archsearch.tasks import TaskNet
+    from archsearch.tasks.lowering import network_cost, network_ms
 
     if not args.hw and not args.accuracy:
         raise UsageError("give --hw PROFILE, --accuracy NAME or both")
     profile = load_profile(args.hw) if args.hw else None
     est = _estimator(args) if args.accuracy else None
-    nets = published_configs(args)
-    costs = [cost(cfg) for cfg, _ in nets]
+    nets = _networks(args)
+    tasks = any(isinstance(net, TaskNet) for net, _ in nets)
     rows = []
-    for (cfg, _), c in zip(nets, costs, strict=True):
-        row = {"name": cfg.name or cfg.id, "resolution": cfg.resolution, "macs": c.macs}
+    for net, _ in nets:
+        row = {"name": net.name or net.id, "resolution": net.resolution, "macs": network_cost(net).macs}
+        if tasks:
+            row = {"name": row["name"], "task": getattr(net, "task", "classification"), **row}
         if profile is not None:
-            row.update(profile=profile.name, latency_ms=round(profile.predict(cfg), 4))
+            row.update(profile=profile.name, latency_ms=round(network_ms(profile, net), 4))
         rows.append(row)
     if est is not None:
-        pred = est.predict([cfg for cfg, _ in nets])
+        pred = est.predict([getattr(net, "backbone", net) for net, _ in nets])
         column = "predicted_top1" if est.unit == "top1" else "score"
+        column = f"backbone_{column}" if tasks else column
         for i, row in enumerate(rows):
             row.update({column: _finite(pred.value[i]), "uncertainty": _finite(pred.uncertainty[i]),
                         "extrapolates": bool(pred.extrapolates[i]), "extrapolation": pred.why[i]})  # fmt: skip
             if args.baseline:
                 row["published_top1"] = nets[i][1]
     print(render(rows, args.format))
+    if tasks and args.format == "table":
+        print("\nA task network's macs and latency are the whole network's (backbone and head, at its input "
+              "side); its score is its backbone's (predicted ImageNet top-1): no detection or segmentation "
+              "accuracy data is shipped.")  # fmt: skip
     if est is not None and args.format == "table":
         print("\n" + _accuracy_note(est))
     return 0
+
+
+def _networks(args: argparse.Namespace) -> list:
+    """(network, published top-1) for --baseline then --config: classifiers, or task networks where --task
+    is given or a name / JSON is one (their top-1 is the backbone's)."""
+    from pathlib import Path
+
+    from archsearch.tasks import get_task, load_network
+    from archsearch.tasks.baselines import is_task_baseline, task_baseline_for
+    from archsearch.tasks.spec import as_task
+
+    task = args.task if args.task and get_task(args.task).head else None
+    if not task and not args.config and not any(is_task_baseline(b) for b in args.baseline):
+        return published_configs(args)
+    nets = []
+    for name in args.baseline:
+        if task or is_task_baseline(name):
+            b = task_baseline_for(name, task)
+            nets.append((b.config, b.top1))
+        else:
+            nets += published_configs(argparse.Namespace(baseline=[name], config=[]))
+    for path in args.config:
+        try:
+            text = Path(path).read_text()
+        except OSError as e:
+            raise UsageError(f"cannot read config {path}: {e.strerror}") from None
+        net = load_network(text)
+        if not net.name:
+            net = net.with_(name=Path(path).stem)
+        nets.append((as_task(net, task), None))
+    if not nets:
+        raise UsageError("give at least one --baseline NAME or --config FILE.json")
+    return nets
 
 
 def _estimator(args: argparse.Namespace) -> AccuracyEstimator:

@@ -102,3 +102,20 @@ def task_baseline_names(task: str) -> list[str]:
 
 def task_baselines(task: str) -> list[TaskBaseline]:
     return [get_task_baseline(n) for n in task_baseline_names(task)]
+
+
+def task_baseline_for(name: str, task: str | None = None) -> TaskBaseline:
+    """`name` as a task network: a task baseline name (whose task must be `task` when one is given), or a
+    classification baseline with `task`'s head at the task's input side (`--task detection --baseline
+    mobilenet_v2-1.0-224` is `ssdlite-mobilenet_v2-1.0-320`; the backbone keeps its own side for its top-1)."""
+    if is_task_baseline(name):
+        b = get_task_baseline(name)
+        if task and task != b.task:
+            raise UnknownNameError(f"{name} is a {b.task} baseline, not {task}")
+        return b
+    base = get_baseline(name)
+    t = get_task(task or "classification")
+    if not t.head:
+        raise UnknownNameError(f"{name} is a classification baseline; give --task detection|segmentation|...")
+    net = TaskNet(t.name, base.config)
+    return TaskBaseline(net.name, t.name, base.name, net.resolution, net, base.top1, PUBLISHED.get(net.name))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from archsearch.arch import feature_sizes
-from archsearch.cost import BYTES_PER_ELEMENT, Cost, cost_by_block, kernel_macs, kernel_params
+from archsearch.arch import ArchConfig, feature_sizes
+from archsearch.cost import BYTES_PER_ELEMENT, Cost, cost, cost_by_block, kernel_macs, kernel_params
 from archsearch.hardware.features import Part, kernels_key, network_parts
 from archsearch.kernels import Kernel, decompose
 from archsearch.tasks.layers import HeadLayer, sources
@@ -92,3 +92,13 @@ def predict_ms(profile: Profile, net: TaskNet) -> float:
     from archsearch.hardware.predictors import Sample
 
     return profile.scale * profile.predictor.predict_sample(Sample(task_parts(net), 0.0, True))
+
+
+def network_cost(net: ArchConfig | TaskNet) -> Cost:
+    """The cost of a classifier or of a whole task network."""
+    return task_cost(net) if isinstance(net, TaskNet) else cost(net)
+
+
+def network_ms(profile: Profile, net: ArchConfig | TaskNet) -> float:
+    """The predicted latency (ms) of a classifier or of a whole task network on `profile`."""
+    return predict_ms(profile, net) if isinstance(net, TaskNet) else float(profile.predict(net))

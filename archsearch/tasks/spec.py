@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -86,9 +87,11 @@ class TaskNet:
         object.__setattr__(self, "num_classes", self.num_classes or t.num_classes)
         if self.num_classes < 1:
             raise TaskError(f"{self.task}: num_classes must be >= 1, got {self.num_classes}")
-        if not self.name:
-            base = self.backbone.name or f"net-{self.backbone.id}"
-            object.__setattr__(self, "name", f"{t.head}-{base}")
+        if not self.name:  # `<head>-<backbone name without its side>-<input side>`, as task baselines
+            base = (
+                re.sub(r"-\d+$", "", self.backbone.name) if self.backbone.name else f"net-{self.backbone.id}"
+            )
+            object.__setattr__(self, "name", f"{t.head}-{base}-{self.resolution}")
         plan(self)  # a TaskNet that exists has a head that attaches
 
     @property
@@ -240,3 +243,13 @@ def _deeplab_plan(net: TaskNet, cfg: ArchConfig, what: str) -> Plan:
     tap = Tap("tap0", len(blocks), "output", cfg.last_channels, side, OUTPUT_STRIDE)
     layers = deeplab_layers((tap.channels, side), net.num_classes, net.resolution, aspp)
     return Plan(cfg, tuple(dilation), (tap,), layers)
+
+
+def as_task(net: ArchConfig | TaskNet, task: str | None = None) -> ArchConfig | TaskNet:
+    """`net` as a network of `task` (None: as it is): a TaskNet must already be of that task; a backbone
+    config gets the task's head (named `<head>-<config name>`)."""
+    if isinstance(net, TaskNet):
+        if task and task != net.task:
+            raise TaskError(f"{net.name} is a {net.task} network, not {task}")
+        return net
+    return network(net, task or "classification")
