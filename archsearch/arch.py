@@ -14,7 +14,7 @@ from dataclasses import KW_ONLY, dataclass, field, fields, replace
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from archsearch.blocks import BLOCK_KINDS, allowed_residual
+from archsearch.blocks import BLOCK_KINDS, allowed_residual, block_kind
 
 ACTIVATIONS = ("relu", "relu6", "silu", "hswish", "none")
 GATES = ("sigmoid", "hsigmoid")
@@ -59,19 +59,19 @@ class Block:
     def __post_init__(self) -> None:
         if self.kind not in BLOCK_KINDS:
             raise ConfigError(f"unknown block kind {self.kind!r}; allowed: {', '.join(BLOCK_KINDS.names())}")
-        if self.mid == 0 and BLOCK_KINDS.get(self.kind).mid:
+        if self.mid == 0 and block_kind(self.kind).mid:
             object.__setattr__(self, "mid", self.cin)
         _check_block(self)
 
     @property
     def expands(self) -> bool:
         """True when the block has a 1x1 expansion conv (a kind with an optional expansion, mid != cin)."""
-        return BLOCK_KINDS.get(self.kind).mid == "expand" and self.mid != self.cin
+        return block_kind(self.kind).mid == "expand" and self.mid != self.cin
 
     @property
     def residual(self) -> str:
         """'full', 'partial' or '' — the residual the block runs (its kind's rule, shapes and `skip`)."""
-        if BLOCK_KINDS.get(self.kind).residual == "identity":
+        if block_kind(self.kind).residual == "identity":
             return "full"
         return allowed_residual(self) if self.skip else ""
 
@@ -94,7 +94,7 @@ def _check_block(b: Block) -> None:
         raise ConfigError(f"{where}: SE gate {b.se_gate!r} not allowed; allowed: {', '.join(GATES)}")
     if b.groups < 1 or b.cin % b.groups or b.cout % b.groups or (b.mid and b.mid % b.groups):
         raise ConfigError(f"{where}: groups {b.groups} must divide cin, mid and cout")
-    if BLOCK_KINDS.get(b.kind).residual == "identity" and (b.cin != b.cout or b.stride != 1):
+    if block_kind(b.kind).residual == "identity" and (b.cin != b.cout or b.stride != 1):
         raise ConfigError(f"{where}: identity needs cin == cout and stride 1")
 
 
@@ -148,7 +148,7 @@ class ArchConfig:
     @property
     def depth(self) -> int:
         """Number of non-identity blocks."""
-        return sum(BLOCK_KINDS.get(b.kind).residual != "identity" for b in self.blocks)
+        return sum(block_kind(b.kind).residual != "identity" for b in self.blocks)
 
     def with_(self, **changes: Any) -> ArchConfig:
         return replace(self, **changes)

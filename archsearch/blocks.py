@@ -74,20 +74,23 @@ class BlockKind:
 BLOCK_KINDS: Registry[BlockKind] = Registry("block kind", BlockKindError)
 
 
+@lru_cache(maxsize=256)
 def block_kind(name: str) -> BlockKind:
+    """The description of kind `name` (cached: `Block` reads it on every residual/expansion question;
+    register kinds at import, before the first lookup)."""
     return BLOCK_KINDS.get(name)
 
 
 @lru_cache(maxsize=65536)
 def block_ops(b: Block) -> tuple[Op, ...]:
     """The ops of `b` (cached: spaces reuse the same blocks everywhere)."""
-    return BLOCK_KINDS.get(b.kind).ops(b)
+    return block_kind(b.kind).ops(b)
 
 
 def allowed_residual(b: Block) -> str:
     """The residual ('full', 'partial' or '') the kind and shapes of `b` allow when `b.skip` is set;
     '' for the identity kind, which has no choice."""
-    rule = BLOCK_KINDS.get(b.kind).residual
+    rule = block_kind(b.kind).residual
     if b.stride != 1 or rule in ("", "identity"):
         return ""
     if rule == "partial":

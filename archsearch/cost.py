@@ -86,9 +86,17 @@ class Cost:
 
 @lru_cache(maxsize=65536)
 def block_cost(b: Block, h: int) -> tuple[int, int, int]:
-    """(MACs, params, peak live elements) of one block entering at side `h`: `FORMULAS` summed over
-    its kernels (`block_kernels`); the peak is the largest kernel input + output, plus the block input
-    while a residual add still needs it (the add itself holds its two operands and its output)."""
+    """(MACs, params, peak live elements) of one block entering at side `h`: the closed form of its kind
+    where one is written (the search's hot path: no Kernel objects), else `block_cost_from_kernels`;
+    `tests/test_cost.py` holds the two equal for every block of every space."""
+    closed = _CLOSED_FORMS.get(b.kind)
+    return closed(b, h) if closed is not None else block_cost_from_kernels(b, h)
+
+
+def block_cost_from_kernels(b: Block, h: int) -> tuple[int, int, int]:
+    """`FORMULAS` summed over the block's kernels (`block_kernels`); the peak is the largest kernel input +
+    output, plus the block input while a residual add still needs it (the add holds its two operands and
+    its output). Any kind described in `archsearch.blocks` is costed by this, with no code of its own."""
     a_in = b.cin * h * h
     residual = b.residual
     held = a_in if residual else 0
@@ -106,6 +114,53 @@ def block_cost(b: Block, h: int) -> tuple[int, int, int]:
         if live > peak:
             peak = live
     return macs, params, peak
+
+
+def _closed_form(b: Block, h: int) -> tuple[int, int, int]:
+    """`block_cost_from_kernels` written out for the kinds ir, rex, ds, proj and skip (speed only)."""
+    kind, cin, cout, k, g = b.kind, b.cin, b.cout, b.k, b.groups
+    ho = (h - 1) // b.stride + 1
+    a_in, a_out = cin * h * h, cout * ho * ho
+    if kind == "skip":
+        return 0, 0, a_in
+    if kind == "proj":
+        return cin * cout * ho * ho, cin * cout + 2 * cout, a_in + a_out
+    if kind == "ds":
+        macs = k * k * cin * ho * ho + cin // g * cout * ho * ho
+        params = k * k * cin + 2 * cin + cin // g * cout + 2 * cout
+        peak = max(a_in + cin * ho * ho, cin * ho * ho + a_out)
+        held = a_in if b.residual else 0
+        if held:
+            peak = max(peak, cin * ho * ho + a_out + held, 2 * a_out + held)
+        return macs, params, peak
+    mid, se = b.mid, b.se
+    m_in, m_out = mid * h * h, mid * ho * ho
+    residual = b.residual
+    held = a_in if residual else 0
+    macs = k * k * mid * ho * ho + mid // g * cout * ho * ho
+    params = k * k * mid + 2 * mid + mid // g * cout + 2 * cout
+    peak = 0
+    if b.expands:
+        macs += cin // g * mid * h * h
+        params += cin // g * mid + 2 * mid
+        peak = max(peak, a_in + m_in, m_in + m_out + held)
+    else:
+        peak = max(peak, m_in + m_out)
+    if se:
+        macs += 2 * mid * se
+        params += 2 * mid * se + se + mid + (2 * se if b.se_bn else 0)
+        peak = max(peak, 2 * m_out + held)
+    peak = max(peak, m_out + a_out + held)
+    if residual == "full":
+        peak = max(peak, 2 * a_out + held)
+    elif residual == "partial":
+        peak = max(peak, a_out + held)
+    return macs, params, peak
+
+
+_CLOSED_FORMS: dict[str, Callable[[Block, int], tuple[int, int, int]]] = dict.fromkeys(
+    ("ir", "rex", "ds", "proj", "skip"), _closed_form
+)
 
 
 def cost(cfg: ArchConfig) -> Cost:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
-from archsearch.arch import ArchConfig, Block, feature_sizes
+from archsearch.arch import ArchConfig, Block, Head, Stem, feature_sizes
 from archsearch.blocks import KERNEL_KINDS, Op, block_ops
 
 KINDS = KERNEL_KINDS
@@ -58,9 +58,13 @@ def block_kernels(b: Block, h: int, index: int = -1) -> tuple[Kernel, ...]:
 
 
 def stem_kernel(cfg: ArchConfig, side: int) -> Kernel:
-    s = cfg.stem
-    return Kernel(role="stem", kind="conv", cin=cfg.in_chans, cout=s.channels, k=s.k, stride=s.stride,
-                  h_in=cfg.resolution, h_out=side, act=s.act)  # fmt: skip
+    return _stem_kernel(cfg.in_chans, cfg.stem, cfg.resolution, side)
+
+
+@lru_cache(maxsize=4096)
+def _stem_kernel(in_chans: int, s: Stem, resolution: int, side: int) -> Kernel:
+    return Kernel(role="stem", kind="conv", cin=in_chans, cout=s.channels, k=s.k, stride=s.stride,
+                  h_in=resolution, h_out=side, act=s.act)  # fmt: skip
 
 
 def decompose(cfg: ArchConfig) -> list[Kernel]:
@@ -73,9 +77,13 @@ def decompose(cfg: ArchConfig) -> list[Kernel]:
     return out
 
 
-def head_kernels(cfg: ArchConfig, h: int) -> list[Kernel]:
-    hd = cfg.head
-    ch = cfg.last_channels
+def head_kernels(cfg: ArchConfig, h: int) -> tuple[Kernel, ...]:
+    """The head's kernels at side `h` (cached: they depend only on the head, the last width and classes)."""
+    return _head_kernels(cfg.head, cfg.last_channels, h, cfg.num_classes)
+
+
+@lru_cache(maxsize=4096)
+def _head_kernels(hd: Head, ch: int, h: int, num_classes: int) -> tuple[Kernel, ...]:
     ks = []
     if hd.channels:
         ks.append(Kernel(role="head", kind="pw", cin=ch, cout=hd.channels, h_in=h, h_out=h, act=hd.act))
@@ -85,6 +93,6 @@ def head_kernels(cfg: ArchConfig, h: int) -> list[Kernel]:
         ks.append(Kernel(role="post_pool", kind="linear", cin=ch, cout=hd.post_pool, h_in=1, h_out=1,
                          act=hd.act, bn=False))  # fmt: skip
         ch = hd.post_pool
-    ks.append(Kernel(role="classifier", kind="linear", cin=ch, cout=cfg.num_classes, h_in=1, h_out=1,
+    ks.append(Kernel(role="classifier", kind="linear", cin=ch, cout=num_classes, h_in=1, h_out=1,
                      bn=False, bias=True))  # fmt: skip
-    return ks
+    return tuple(ks)

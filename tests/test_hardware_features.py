@@ -45,6 +45,19 @@ def test_parts_are_the_decomposition_and_sum_to_cost_macs(cfg):
     assert feats[INDEX["network"]] == 1.0
 
 
+@pytest.mark.parametrize("cfg", _configs(), ids=lambda c: c.name or c.id)
+def test_block_closed_form_equals_the_kernel_walk(cfg):
+    from archsearch.arch import feature_sizes
+    from archsearch.hardware.features import add_kernel, block_features
+    from archsearch.kernels import block_kernels
+
+    for b, h in zip(cfg.blocks, feature_sizes(cfg), strict=False):
+        walk = np.zeros(len(COLUMNS))
+        for k in block_kernels(b, h):
+            add_kernel(walk, k)
+        assert np.array_equal(block_features(b, h), walk), b
+
+
 def test_unsupported_depthwise_kernel_names_the_block():
     from archsearch.arch import ArchConfig, Block
     from archsearch.hardware import load_profile

@@ -94,17 +94,71 @@ def kernel_features(k: Kernel) -> np.ndarray:
     return v
 
 
+def _conv(
+    v: list[float], group: str, cin: int, cout: int, k: int, groups: int, h: int, ho: int, act: str
+) -> None:
+    w = k * k * (cin // groups) * cout
+    i_macs, i_bytes, i_count = _GROUP_COLUMNS[group]
+    v[i_macs] += w * ho * ho / UNITS["macs"]
+    v[i_bytes] += (cin * h * h + cout * ho * ho + w) * BYTES_PER_ELEMENT / UNITS["bytes"]
+    v[i_count] += 1.0
+    if act in _ACT_INDEX:
+        v[_ACT_INDEX[act]] += cout * ho * ho / UNITS["macs"]
+
+
+def _dw_group(k: int) -> str:
+    if k not in (3, 5, 7):
+        raise UncoveredError(f"no latency model for a {k}x{k} depthwise conv (kernels 3, 5, 7 only)")
+    return f"dw{k}"
+
+
 @lru_cache(maxsize=65536)
 def block_features(b: Block, h: int) -> np.ndarray:
-    """Features of one block entering at side `h`: `add_kernel` summed over `block_kernels(b, h)`, into
-    a list (cheaper than a numpy vector for a handful of kernels), cached because this is the search's
-    hot path."""
-    v = [0.0] * len(COLUMNS)
-    for k in block_kernels(b, h):
-        add_kernel(v, k)
+    """Features of one block entering at side `h`: `add_kernel` summed over `block_kernels(b, h)`, written
+    out for the kinds ir, rex, ds, proj and skip because this is the search's hot path (no Kernel objects;
+    `tests/test_hardware_features.py` holds the two equal); any other kind described in
+    `archsearch.blocks` takes the kernel walk, with no code of its own."""
+    if b.kind not in _CLOSED_FORM_KINDS:
+        v = [0.0] * len(COLUMNS)
+        for k in block_kernels(b, h):
+            add_kernel(v, k)
+    else:
+        v = _closed_form(b, h)
     out = np.array(v)
     out.flags.writeable = False
     return out
+
+
+_CLOSED_FORM_KINDS = ("ir", "rex", "ds", "proj", "skip")
+
+
+def _closed_form(b: Block, h: int) -> list[float]:
+    v = [0.0] * len(COLUMNS)
+    ho = (h - 1) // b.stride + 1
+    pw = "pwg" if b.groups > 1 else "pw"
+    if b.kind == "skip":  # an identity runs no kernel
+        pass
+    elif b.kind == "proj":
+        _conv(v, "pw", b.cin, b.cout, 1, 1, h, ho, "none")
+    elif b.kind == "ds":
+        _conv(v, _dw_group(b.k), b.cin, b.cin, b.k, b.cin, h, ho, b.act)
+        _conv(v, pw, b.cin, b.cout, 1, b.groups, ho, ho, b.act)
+    elif b.kind in ("ir", "rex"):
+        if b.expands:
+            _conv(v, pw, b.cin, b.mid, 1, b.groups, h, h, b.act)
+        _conv(v, _dw_group(b.k), b.mid, b.mid, b.k, b.mid, h, ho, "none" if b.kind == "rex" else b.act)
+        if b.se:
+            i_macs, i_bytes, i_count = _GROUP_COLUMNS["se"]
+            v[i_macs] += 2 * b.mid * b.se / UNITS["macs"]
+            v[i_bytes] += (3 * b.mid * ho * ho + 2 * b.mid * b.se) * BYTES_PER_ELEMENT / UNITS["bytes"]
+            v[i_count] += 1.0
+        _conv(v, pw, b.mid, b.cout, 1, b.groups, ho, ho, "none")
+    if b.residual and b.kind != "skip":
+        ch = b.cin if b.residual == "partial" else b.cout
+        i_macs, i_bytes, i_count = _GROUP_COLUMNS["add"]
+        v[i_bytes] += 3 * ch * ho * ho * BYTES_PER_ELEMENT / UNITS["bytes"]
+        v[i_count] += 1.0
+    return v
 
 
 _CACHE: dict[str, np.ndarray] = {}
