@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="a baseline, e.g. mobilenet_v2-1.0-224 (see 'archsearch baselines')",
     )
-    pick.add_argument("--config", metavar="FILE.json", help="an ArchConfig JSON file")
+    pick.add_argument("--config", metavar="FILE.json", help="an ArchConfig or TaskNet JSON file")
+    p.add_argument("--task", metavar="TASK", help="with --baseline/--config: the whole detection / segmentation "
+                   "network of that backbone (a task baseline name or TaskNet JSON carries its own task)")  # fmt: skip
     p.add_argument("--format", choices=FORMATS, default="py", help="what to write (default: py)")
     p.add_argument(
         "--out", metavar="DIR", help="output folder (default: RUN/exports for runs, ./exports otherwise)"
@@ -53,10 +55,16 @@ def _targets(args: argparse.Namespace) -> tuple[list, Path]:
     from_run = args.trial is not None or args.pareto or args.best_under_latency is not None
     if from_run and not args.run:
         raise UsageError("--trial/--pareto/--best-under-latency need a RUN (id or directory)")
+    if from_run and args.task:
+        raise UsageError("--task goes with --baseline/--config; a run's trials have the run's task")
     if not from_run:
         if args.run:
             raise UsageError(f"RUN {args.run!r} given with --baseline/--config; pick one source")
-        target = baseline_target(args.baseline) if args.baseline else config_file_target(args.config)
+        target = (
+            baseline_target(args.baseline, args.task)
+            if args.baseline
+            else config_file_target(args.config, args.task)
+        )
         return [target], Path(args.out or "exports")
     if args.best_under_latency is not None and not args.best_under_latency > 0:
         raise UsageError(

@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from archsearch.arch import ArchConfig, ConfigError
-from archsearch.cost import cost
 from archsearch.export import FORMATS, ExportError
 from archsearch.export.run_reader import Run
+from archsearch.tasks import TaskNet, load_network
+from archsearch.tasks.lowering import network_cost
+from archsearch.tasks.spec import as_task
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Target:
     """One network to export. `stem` names its files (a Python identifier, so the .py imports)."""
 
     stem: str
-    cfg: ArchConfig
+    cfg: ArchConfig | TaskNet  # a classifier, or a whole detector / segmenter (its head included)
     title: str
     provenance: dict[str, str]
     weights: Path | None = None
@@ -42,19 +44,29 @@ def identifier(text: str) -> str:
     return f"net_{ident}" if ident[0].isdigit() else ident
 
 
-def _cost_lines(cfg: ArchConfig) -> dict[str, str]:
-    c = cost(cfg)
+def _cost_lines(cfg: ArchConfig | TaskNet) -> dict[str, str]:
+    c = network_cost(cfg)
+    whole = f", backbone and {cfg.task} head; NMS not counted" if isinstance(cfg, TaskNet) else ""
     return {
-        "MACs": f"{c.macs:,} (conv + linear multiply-adds at {cfg.resolution}x{cfg.resolution})",
+        "MACs": f"{c.macs:,} (conv + linear multiply-adds at {cfg.resolution}x{cfg.resolution}{whole})",
         "params": f"{c.params:,}",
         "peak activation": f"{c.peak_bytes / 2**20:.2f} MiB (batch 1, float32)",
         "config id": cfg.id,
     }
 
 
-def baseline_target(name: str) -> Target:
+def baseline_target(name: str, task: str | None = None) -> Target:
+    """A baseline; a task baseline name or a `task` gives the whole task network."""
     from archsearch.baselines import get_baseline
+    from archsearch.tasks import get_task
+    from archsearch.tasks.baselines import is_task_baseline, task_baseline_for
 
+    if is_task_baseline(name) or (task and get_task(task).head):
+        tb = task_baseline_for(name, task)
+        prov = {"source": f"archsearch task baseline {tb.name} (backbone {tb.backbone})"}
+        if tb.top1 is not None:
+            prov["backbone published top-1"] = f"{tb.top1}% (ImageNet)"
+        return Target(identifier(tb.name), tb.config, tb.name, {**prov, **_cost_lines(tb.config)})
     b = get_baseline(name)
     prov = {"source": f"archsearch baseline {b.name}"}
     if b.top1 is not None:
@@ -62,14 +74,15 @@ def baseline_target(name: str) -> Target:
     return Target(identifier(b.name), b.config, b.name, {**prov, **_cost_lines(b.config)})
 
 
-def config_file_target(path: str) -> Target:
+def config_file_target(path: str, task: str | None = None) -> Target:
+    """An ArchConfig or TaskNet JSON file; with `task`, a backbone config gets that task's head."""
     p = Path(path)
     try:
         text = p.read_text()
     except OSError as e:
         raise ExportError(f"cannot read config {path}: {e.strerror}") from None
     try:
-        cfg = ArchConfig.from_json(text)
+        cfg = as_task(load_network(text), task)
     except ConfigError as e:
         raise ExportError(f"{path}: {e}") from None
     name = cfg.name or p.stem
@@ -81,11 +94,12 @@ def _fmt(v: object, spec: str) -> str | None:
 
 
 def trial_target(run: Run, row: pd.Series) -> Target:
+    meta = run.meta
     try:
-        cfg = ArchConfig.from_json(row["config_json"])
+        backbone = ArchConfig.from_json(row["config_json"])
+        cfg = as_task(backbone, meta.get("task"))
     except ConfigError as e:
         raise ExportError(f"run {run.id}, trial {row['number']}: {e}") from None
-    meta = run.meta
     marks = [m for m, on in (("finalist", row["finalist"]), ("Pareto front", row["pareto"])) if on]
     prov = {
         "run": run.id + (f" ({meta['name']})" if meta.get("name") not in (None, "", run.id) else ""),
@@ -99,6 +113,10 @@ def trial_target(run: Run, row: pd.Series) -> Target:
         "trained top-1": _fmt(row["trained_top1"], ".2f") or "- (not trained)",
     }
     stem, weights = f"trial_{row['number']}", run.weights_path(str(row["config_id"]))
+    if isinstance(cfg, TaskNet):  # the search scored the backbone; the head has no trained weights
+        prov["task"] = f"{cfg.task}: the whole network, head included (random weights)"
+        prov["score"] += " (the backbone's predicted ImageNet top-1)"
+        return Target(stem, cfg, f"{run.id} trial {row['number']}", prov)
     trained = weights.with_suffix(".json") if weights is not None else None
     if trained is not None and trained.is_file():  # the network as trained: the dataset's classes
         cfg = ArchConfig.from_json(trained.read_text())
@@ -144,6 +162,8 @@ def _load_weights(target: Target) -> dict | None:
 
 def render(target: Target, fmt: str) -> Rendered:
     """The files of one target in one format (nothing is written here)."""
+    if isinstance(target.cfg, TaskNet):
+        return _render_task(target, target.cfg, fmt)
     if fmt == "json":
         files = {f"{target.stem}.json": (target.cfg.to_json(indent=2) + "\n").encode()}
     elif fmt == "py":
@@ -182,6 +202,26 @@ def render(target: Target, fmt: str) -> Rendered:
         files[f"{target.stem}.pt"] = buf.getvalue()
         notes[f"{target.stem}.pt"] = f"trained weights, load with {target.stem}.build().load_state_dict(...)"
     return Rendered(files, notes)
+
+
+def _render_task(target: Target, net: TaskNet, fmt: str) -> Rendered:
+    """A detector's or segmenter's files: py, json and onnx include the head (random weights)."""
+    if fmt == "json":
+        return Rendered({f"{target.stem}.json": (net.to_json(indent=2) + "\n").encode()}, {})
+    if fmt == "py":
+        from archsearch.tasks.export import task_python_source
+
+        source = task_python_source(net, target.title, target.provenance)
+        return Rendered({f"{target.stem}.py": source.encode()}, {})
+    if fmt == "onnx":
+        from archsearch.tasks.export import onnx_for_task
+
+        data, diff = onnx_for_task(net)
+        note = f"{net.task}, head included; random weights; ONNX Runtime vs torch max |diff| {diff:.1e}"
+        return Rendered({f"{target.stem}.onnx": data}, {f"{target.stem}.onnx": note})
+    if fmt in FORMATS:
+        raise ExportError(f"{fmt} export of a {net.task} network is not available; use py, json or onnx")
+    raise ExportError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
 
 
 def write_files(files: dict[str, bytes], out: Path, force: bool) -> list[Path]:
