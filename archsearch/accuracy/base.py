@@ -122,7 +122,7 @@ class AccuracyEstimator(ABC):
 
 
 Factory = Callable[[ProxySettings], AccuracyEstimator]
-REGISTRY: Registry[Factory] = Registry("accuracy estimator", EstimatorError, ("archsearch.accuracy.members",))
+REGISTRY: Registry[Factory] = Registry("accuracy estimator", EstimatorError, ("archsearch.accuracy.catalog",))
 
 
 def register_estimator(name: str, factory: Factory) -> None:

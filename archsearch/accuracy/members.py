@@ -21,12 +21,11 @@ from archsearch.accuracy.base import (
     EstimatorError,
     Prediction,
     ProxySettings,
-    register_estimator,
 )
 from archsearch.accuracy.learned import LearnedEstimator
 from archsearch.arch import ArchConfig
 from archsearch.cost import cost
-from archsearch.resources import available, find
+from archsearch.resources import find
 
 FOLDER = "accuracy_estimators"
 
@@ -220,18 +219,3 @@ def estimator_from_state(state: str, settings: ProxySettings) -> AccuracyEstimat
     d = json.loads(state)
     est = get_estimator(d.get("name", ""), settings)
     return type(est).from_dict(d, settings) if est.population else est
-
-
-def _register() -> None:
-    from archsearch.proxies import list_proxies
-
-    for name in available(FOLDER, ".json"):
-        register_estimator(name, lambda _s, n=name: load_learned(n))
-    for proxy in list_proxies():
-        if proxy != "ensemble":
-            register_estimator(proxy, lambda s, p=proxy: ProxyEstimator(p, s))
-    register_estimator("ensemble", RankEnsembleEstimator)
-    register_estimator("training", TrainingEstimator)
-
-
-_register()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from archsearch.arch import ArchConfig
 from archsearch.cli import UsageError, add_format
 from archsearch.output import render
-from archsearch.proxies.evaluation import BENCHES
+from archsearch.proxies import BENCHES
 
 if TYPE_CHECKING:  # imported lazily at run time
     from archsearch.accuracy.evaluation import Evaluation

@@ -8,22 +8,22 @@ import signal
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archsearch.cli import add_format
 from archsearch.output import render
-from archsearch.report.estimator import Score, figures_line
 from archsearch.runs import TrialRecord
 from archsearch.search.budget import reference_macs
 from archsearch.search.compare import verdict
-from archsearch.search.engine import RunResult, execute, resume, start
 from archsearch.search.evaluate import OBJECTIVES
 from archsearch.search.executors import EXECUTORS
-from archsearch.search.finalists import trust_note
 from archsearch.search.options import RunOptions
 from archsearch.search.samplers import SAMPLERS
 
 D = RunOptions()
+
+if TYPE_CHECKING:  # the engine, pandas and torch load when a run starts, not to build the parser
+    from archsearch.search.engine import RunResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -122,6 +122,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from archsearch.search.engine import execute, resume, start
+
     if args.resume:
         search = resume(args.resume, args.out, args.workers if args.workers != D.workers else None)
     else:
@@ -150,6 +152,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) -> None:
+    from archsearch.report.estimator import Score, figures_line
+    from archsearch.search.finalists import trust_note
+
     meta = result.run.read_meta()
     unit = "%" if meta.get("score_unit") == "top1" else ""
     versus = {c.finalist: c for c in result.comparisons}

@@ -11,6 +11,8 @@ from typing import Any
 
 from archsearch.proxies.errors import DatasetError, ProxyError, ScoreFailed, UnknownProxyError
 
+BENCHES = ("nasbench-macro", "accel-nasbench")  # benchmarks with trained accuracies to evaluate against
+
 _LAZY = {
     "ZeroCostProxy": "base",
     "get_proxy": "base",
@@ -24,7 +26,7 @@ _LAZY = {
     "RankEnsemble": "ensemble",
 }
 
-__all__ = ["DatasetError", "ProxyError", "ScoreFailed", "UnknownProxyError", *_LAZY]
+__all__ = ["BENCHES", "DatasetError", "ProxyError", "ScoreFailed", "UnknownProxyError", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

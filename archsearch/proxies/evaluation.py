@@ -15,13 +15,13 @@ import numpy as np
 from scipy import stats
 
 from archsearch.arch import ArchConfig
+from archsearch.proxies import BENCHES  # noqa: F401  (re-exported: the benchmark list lives where importing it is cheap)
 from archsearch.proxies.datasets import Dataset
 from archsearch.proxies.scoring import adapt, expand, make_batch, score_batch
 from archsearch.shared import shared_file
 from archsearch.spaces import NasBenchMacroSpace, nasbench_macro_config
 
 NBM_FILE = "nas-bench-macro/nas-bench-macro_cifar10.json"
-BENCHES = ("nasbench-macro", "accel-nasbench")  # benchmarks with trained accuracies to evaluate against
 
 
 def nasbench_macro_truth() -> dict[str, float]:
