@@ -10,7 +10,7 @@ builder (`archsearch.models`) and the export rows (`archsearch.export.rows`). Ad
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -19,10 +19,12 @@ from archsearch.registry import Registry
 if TYPE_CHECKING:
     from archsearch.arch import Block
 
-KERNEL_KINDS = ("conv", "pw", "dw", "se", "add", "pool", "linear")
+KERNEL_KINDS = ("conv", "pw", "dw", "se", "add", "pool", "linear", "upsample", "concat")
 """What a runtime executes (the latency predictor fits one model per kind): conv = dense kxk conv,
 pw = 1x1 conv, dw = depthwise kxk conv, se = squeeze-excite (pool + two 1x1 convs + gate multiply),
-add = residual add, pool = global average pool, linear = classifier / post-pool 1x1 conv."""
+add = residual add, pool = global average pool, linear = classifier / post-pool 1x1 conv; the task heads
+(`archsearch.tasks`) add upsample = bilinear resize and concat = channel concatenation, which only move
+data (no MACs, no parameters)."""
 OP_KINDS = (*KERNEL_KINDS, "act")
 """An op is a kernel, or `act`: an activation on its own, run in place, which lowers to no kernel."""
 RESIDUALS = ("", "full", "partial", "identity")
@@ -32,7 +34,8 @@ RESIDUALS = ("", "full", "partial", "identity")
 class Op:
     """One operation of a block, without spatial sizes: the kernel it lowers to and the torch module
     built for it, named `role` (`blocks.<i>.<role>` in a state_dict). Convolutions (conv/pw/dw) are
-    conv + BN + `act`; `se` is squeeze-excite of width `se_mid` with gate `act`; `act` is an activation."""
+    conv + BN + `act`, at atrous rate `dilation` (DeepLab's output stride: neither MACs nor parameters
+    change); `se` is squeeze-excite of width `se_mid` with gate `act`; `act` is an activation."""
 
     role: str
     kind: str  # one of OP_KINDS
@@ -46,6 +49,7 @@ class Op:
     bias: bool = False
     se_mid: int = 0
     se_bn: bool = False
+    dilation: int = 1
 
 
 class BlockKindError(ValueError):
@@ -82,9 +86,13 @@ def block_kind(name: str) -> BlockKind:
 
 
 @lru_cache(maxsize=65536)
-def block_ops(b: Block) -> tuple[Op, ...]:
-    """The ops of `b` (cached: spaces reuse the same blocks everywhere)."""
-    return block_kind(b.kind).ops(b)
+def block_ops(b: Block, dilation: int = 1) -> tuple[Op, ...]:
+    """The ops of `b` (cached: spaces reuse the same blocks everywhere), its spatial (k > 1) convs at
+    atrous rate `dilation` (a segmenter's blocks past output stride 16)."""
+    ops = block_kind(b.kind).ops(b)
+    if dilation == 1:
+        return ops
+    return tuple(replace(op, dilation=dilation) if op.k > 1 else op for op in ops)
 
 
 def allowed_residual(b: Block) -> str:

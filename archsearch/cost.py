@@ -58,6 +58,8 @@ FORMULAS: dict[str, tuple[Callable[[Kernel], int], Callable[[Kernel], int]]] = {
     "linear": (_linear_macs, _linear_params),
     "add": (_zero, _zero),
     "pool": (_zero, _zero),
+    "upsample": (_zero, _zero),
+    "concat": (_zero, _zero),
 }
 
 

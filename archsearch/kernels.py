@@ -36,10 +36,11 @@ def place(op: Op, h_in: int, h_out: int, block: int = -1) -> Kernel:
 
 
 @lru_cache(maxsize=65536)
-def block_kernels(b: Block, h: int, index: int = -1) -> tuple[Kernel, ...]:
+def block_kernels(b: Block, h: int, index: int = -1, dilation: int = 1) -> tuple[Kernel, ...]:
     """Kernels of one block entering at side `h` (cached: spaces reuse the same blocks everywhere): its
-    ops in order, sides changing at the strided one, activation-only ops folded away, then the residual add."""
-    ops = block_ops(b)
+    ops in order (at atrous rate `dilation`), sides changing at the strided one, activation-only ops
+    folded away, then the residual add."""
+    ops = block_ops(b, dilation)
     if not ops:  # the identity runs nothing
         return ()
     ks: list[Kernel] = []

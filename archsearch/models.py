@@ -25,11 +25,14 @@ def make_act(name: str) -> nn.Module:
 
 
 class ConvBNAct(nn.Module):
-    """kxk conv (no bias) + BN + activation ('none' for linear layers)."""
+    """kxk conv (no bias) + BN + activation ('none' for linear layers), 'same' padding at any dilation."""
 
-    def __init__(self, cin: int, cout: int, k: int = 1, stride: int = 1, groups: int = 1, act: str = "none"):
+    def __init__(self, cin: int, cout: int, k: int = 1, stride: int = 1, groups: int = 1, act: str = "none",
+                 dilation: int = 1):  # fmt: skip
         super().__init__()
-        self.conv = nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False)
+        self.conv = nn.Conv2d(
+            cin, cout, k, stride, dilation * (k // 2), dilation=dilation, groups=groups, bias=False
+        )
         self.bn = nn.BatchNorm2d(cout)
         self.act = make_act(act)
 
@@ -56,7 +59,7 @@ class SqueezeExcite(nn.Module):
 def build_op(op: Op) -> nn.Module:
     """The torch module of one op (`archsearch.blocks.Op`)."""
     if op.kind in ("conv", "pw", "dw") and op.bn and not op.bias:
-        return ConvBNAct(op.cin, op.cout, op.k, op.stride, op.groups, op.act)
+        return ConvBNAct(op.cin, op.cout, op.k, op.stride, op.groups, op.act, op.dilation)
     if op.kind == "se":
         return SqueezeExcite(op.cin, op.se_mid, op.act, op.se_bn)
     if op.kind == "act":
@@ -68,10 +71,10 @@ class OpsBlock(nn.Module):
     """A block as its ops in order (each a submodule named by its role), then its residual: `full` adds
     the input, `partial` adds it to the first cin output channels (ReXNet)."""
 
-    def __init__(self, b: Block):
+    def __init__(self, b: Block, dilation: int = 1):
         super().__init__()
         self.roles = []
-        for op in block_ops(b):
+        for op in block_ops(b, dilation):
             self.add_module(op.role, build_op(op))
             self.roles.append(op.role)
         self.residual = b.residual
@@ -88,23 +91,25 @@ class OpsBlock(nn.Module):
         return out
 
 
-def build_block(b: Block) -> nn.Module:
-    """The torch module of `b`, from its kind's description: the identity for a block with no ops, the
-    op's own module for a single op without residual (a 1x1 projection), else an `OpsBlock`."""
-    ops = block_ops(b)
+def build_block(b: Block, dilation: int = 1) -> nn.Module:
+    """The torch module of `b`, from its kind's description (its kxk convs at atrous rate `dilation`): the
+    identity for a block with no ops, the op's own module for a single op without residual (a 1x1
+    projection), else an `OpsBlock`."""
+    ops = block_ops(b, dilation)
     if not ops:
         return nn.Identity()
     if len(ops) == 1 and not b.residual:
         return build_op(ops[0])
-    return OpsBlock(b)
+    return OpsBlock(b, dilation)
 
 
 class Network(nn.Module):
-    def __init__(self, cfg: ArchConfig):
+    def __init__(self, cfg: ArchConfig, dilation: tuple[int, ...] = ()):
         super().__init__()
         s, hd = cfg.stem, cfg.head
         self.stem = ConvBNAct(cfg.in_chans, s.channels, s.k, s.stride, act=s.act)
-        self.blocks = nn.Sequential(*[build_block(b) for b in cfg.blocks])
+        rates = dilation or (1,) * len(cfg.blocks)
+        self.blocks = nn.Sequential(*[build_block(b, r) for b, r in zip(cfg.blocks, rates, strict=True)])
         ch = cfg.last_channels
         self.head = ConvBNAct(ch, hd.channels, 1, act=hd.act) if hd.channels else nn.Identity()
         ch = hd.channels or ch
@@ -141,9 +146,10 @@ def _init_weights(model: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
 
 
-def build_model(cfg: ArchConfig) -> Network:
-    """The torch network for `cfg` (randomly initialised)."""
-    return Network(cfg)
+def build_model(cfg: ArchConfig, dilation: tuple[int, ...] = ()) -> Network:
+    """The torch network for `cfg` (randomly initialised), block i's kxk convs at atrous rate `dilation[i]`
+    (default 1: a segmenter's backbone past output stride 16 runs dilated)."""
+    return Network(cfg, dilation)
 
 
 def fvcore_cost(cfg: ArchConfig) -> tuple[int, int]:

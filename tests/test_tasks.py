@@ -5,17 +5,20 @@ fvcore runs at the smallest input each head accepts (the structure, not the side
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 import torch
 
 from archsearch.baselines import mobilenet_v2
+from archsearch.hardware import list_profiles, load_profile
+from archsearch.hardware.features import kernel_group
 from archsearch.spaces import load_space
 from archsearch.tasks import TaskError, TaskNet, load_network, plan
 from archsearch.tasks.baselines import get_task_baseline, task_baseline_names
 from archsearch.tasks.heads import anchor_boxes, ssd_map_sides
-from archsearch.tasks.lowering import task_cost
+from archsearch.tasks.lowering import predict_ms, task_cost, task_kernels
 from archsearch.tasks.models import build_task_model, fvcore_task_cost
 
 MBV2 = mobilenet_v2(1.0, 224)
@@ -53,8 +56,30 @@ def test_segmentation_backbone_runs_at_output_stride_16_with_dilation():
     strides = [b.stride for b in p.backbone.blocks]
     assert strides[13] == 1 and p.dilation[13] == 1 and set(p.dilation[14:]) == {2}  # TF-slim's rule
     assert p.backbone.head.channels == 0 and p.taps[0].channels == 320 and p.taps[0].side == 32
-    out = build_task_model(TaskNet("segmentation", MBV2, 64)).eval()(torch.zeros(1, 3, 64, 64))
-    assert out.shape == (1, 21, 64, 64)
+    model = build_task_model(TaskNet("segmentation", MBV2, 64)).eval()
+    assert model.blocks[14].dw.conv.dilation == (2, 2) and model.blocks[13].dw.conv.dilation == (1, 1)
+    assert model(torch.zeros(1, 3, 64, 64)).shape == (1, 21, 64, 64)
+
+
+def test_every_profile_times_whole_task_networks():
+    """The heads' kernels are lowered like the rest: every shipped profile predicts detectors and
+    segmenters, ASPP's dense atrous convs are timed as 1x1 convs per MAC (not free), upsampling and
+    concatenation as data movement like the residual add."""
+    kernels = {k.role: k for k in task_kernels(TaskNet("segmentation-aspp", MBV2))}
+    assert (
+        kernel_group(kernels["deeplabv3-aspp.aspp1"]) == "pw"
+        and kernels["deeplabv3-aspp.aspp1"].dilation == 6
+    )
+    assert kernel_group(kernels["deeplabv3-aspp.upsample"]) == "add"
+    nets = [TaskNet(t, MBV2) for t in ("detection", "segmentation", "segmentation-aspp")]
+    for name in list_profiles():
+        profile = load_profile(name)
+        ms = [predict_ms(profile, n) for n in nets]
+        assert all(math.isfinite(m) and m > 0 for m in ms), name
+        assert ms[2] >= ms[1], name
+    pixel = load_profile("pixel")
+    assert predict_ms(pixel, nets[2]) > 1.3 * predict_ms(pixel, nets[1])
+    assert predict_ms(pixel, nets[0]) > pixel.predict(MBV2.with_(resolution=320))
 
 
 def _random_nets() -> list[TaskNet]:

@@ -50,6 +50,14 @@ class Part(NamedTuple):
 
 
 def kernel_group(k: Kernel) -> str:
+    """The feature group of a kernel. The task heads' kernels borrow groups a profile was fitted on: a
+    dense conv other than the stem (DeepLab's ASPP) the 1x1 conv's (the `conv` group is fitted on stems,
+    where compute is a small part of the time), upsampling and concatenation the residual add's (they
+    only move data), a dilated depthwise conv the depthwise group of its kernel size."""
+    if k.kind in ("upsample", "concat"):
+        return "add"
+    if k.kind == "conv" and k.role != "stem":
+        return "pw"
     if k.kind == "dw":
         if k.k not in (3, 5, 7):
             raise UncoveredError(f"no latency model for a {k.k}x{k.k} depthwise conv (kernels 3, 5, 7 only)")
@@ -68,6 +76,8 @@ def kernel_bytes(k: Kernel) -> int:
         elems = 3 * a_out
     elif k.kind == "pool":
         elems = a_in + k.cout
+    elif k.kind in ("upsample", "concat"):
+        elems = a_in + a_out
     else:
         elems = a_in + a_out + k.k * k.k * (k.cin // k.groups) * k.cout
     return elems * BYTES_PER_ELEMENT

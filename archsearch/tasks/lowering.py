@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from archsearch.arch import ArchConfig, feature_sizes
 from archsearch.cost import BYTES_PER_ELEMENT, Cost, cost, cost_by_block, kernel_macs, kernel_params
 from archsearch.hardware.features import Part, kernels_key, network_parts
-from archsearch.kernels import Kernel, decompose
+from archsearch.kernels import Kernel, block_kernels, head_kernels, stem_kernel
 from archsearch.tasks.layers import HeadLayer, sources
 from archsearch.tasks.spec import TaskNet, get_task, plan
 
@@ -20,16 +20,14 @@ if TYPE_CHECKING:
 
 CLASSIFIER_ROLES = ("pool", "post_pool", "classifier")
 """Kernels of the classification head that a task network does not run."""
-MOVES_ONLY = ("upsample", "concat")
-"""Head kernels that only move data: no MACs, no parameters."""
 
 
 def head_kernel(layer: HeadLayer, head: str) -> Kernel:
     """The kernel a head layer runs (role `<head>.<name>`). Dilation changes neither its MACs nor its
-    parameters, and the latency features see a dilated depthwise conv as one of its kernel size."""
+    parameters, and the latency features see a dilated conv as one of its kernel size."""
     return Kernel(role=f"{head}.{layer.name}", kind=layer.kind, cin=layer.cin, cout=layer.cout, k=layer.k,
                   stride=layer.stride, groups=layer.groups, act=layer.act, bn=layer.bn, bias=layer.bias,
-                  h_in=layer.h_in, h_out=layer.h_out)  # fmt: skip
+                  dilation=layer.dilation, h_in=layer.h_in, h_out=layer.h_out)  # fmt: skip
 
 
 def head_name(net: TaskNet) -> str:
@@ -41,14 +39,18 @@ def task_kernels(net: TaskNet) -> tuple[Kernel, ...]:
     """Every kernel of the task network in execution order: backbone (its 1x1 head conv included where
     the task keeps it), then the head."""
     p = plan(net)
-    backbone = [k for k in decompose(p.backbone) if k.role not in CLASSIFIER_ROLES]
+    sides = feature_sizes(p.backbone)
+    backbone = [stem_kernel(p.backbone, sides[0])]
+    for i, (b, h, rate) in enumerate(zip(p.backbone.blocks, sides, p.dilation, strict=False)):
+        backbone.extend(block_kernels(b, h, i, rate))
+    backbone += [k for k in head_kernels(p.backbone, sides[-1]) if k.role not in CLASSIFIER_ROLES]
     return (*backbone, *(head_kernel(layer, head_name(net)) for layer in p.layers))
 
 
 def task_cost(net: TaskNet) -> Cost:
     """MACs, params and peak activation bytes of the whole task network (conventions of `archsearch.cost`;
     upsampling and concatenation are neither MACs nor parameters)."""
-    ks = [k for k in task_kernels(net) if k.kind not in MOVES_ONLY]
+    ks = task_kernels(net)
     return Cost(sum(kernel_macs(k) for k in ks), sum(kernel_params(k) for k in ks), _peak_bytes(net))
 
 

@@ -1,7 +1,7 @@
 """torch modules of a task network: `build_task_model(net)`.
 
 The backbone is `archsearch.models`' own network of the plan's backbone (same module names, so ImageNet
-weights of the classifier load into it), its depthwise convs dilated where the plan says; the head is
+weights of the classifier load into it), its blocks at the plan's atrous rates; the head is
 built from the plan's `HeadLayer`s under `<head>.<name>` (e.g. `ssdlite.extra2.dw`, `deeplabv3.aspp1`).
 Detection returns (boxes (N, anchors, 4), scores (N, anchors, classes)): raw box codes and logits, before
 the anchors' decoding and non-maximum suppression, which are not part of the network. Segmentation
@@ -14,7 +14,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from archsearch.blocks import block_ops
 from archsearch.models import ConvBNAct, _init_weights, build_model
 from archsearch.tasks.layers import HeadLayer
 from archsearch.tasks.spec import TaskNet, get_task, plan
@@ -23,12 +22,6 @@ from archsearch.tasks.spec import TaskNet, get_task, plan
 def head_module_name(net: TaskNet) -> str:
     """The attribute holding the head: its name without variants (`deeplabv3` for ASPP too)."""
     return get_task(net.task).head.split("-")[0]
-
-
-def dilate(conv: nn.Conv2d, rate: int) -> None:
-    """Run `conv` at atrous `rate` with 'same' padding (shapes and parameters unchanged)."""
-    conv.dilation = (rate, rate)
-    conv.padding = (rate * (conv.kernel_size[0] // 2),) * 2
 
 
 class Upsample(nn.Module):
@@ -45,16 +38,11 @@ class Upsample(nn.Module):
 def build_layer(layer: HeadLayer) -> nn.Module | None:
     """The torch module of one head layer (None for a concatenation, which has no module)."""
     if layer.kind in ("conv", "pw", "dw"):
+        rate = layer.dilation
         if layer.bias:
-            m: nn.Module = nn.Conv2d(
-                layer.cin, layer.cout, layer.k, layer.stride, layer.k // 2, groups=layer.groups
-            )
-        else:
-            m = ConvBNAct(layer.cin, layer.cout, layer.k, layer.stride, layer.groups, layer.act)
-        conv = m if isinstance(m, nn.Conv2d) else m.conv
-        if layer.dilation > 1:
-            dilate(conv, layer.dilation)
-        return m
+            return nn.Conv2d(layer.cin, layer.cout, layer.k, layer.stride, rate * (layer.k // 2),
+                             dilation=rate, groups=layer.groups)  # fmt: skip
+        return ConvBNAct(layer.cin, layer.cout, layer.k, layer.stride, layer.groups, layer.act, rate)
     if layer.kind == "pool":
         return nn.AdaptiveAvgPool2d(1)
     if layer.kind == "upsample":
@@ -98,12 +86,8 @@ class TaskModel(nn.Module):
     def __init__(self, net: TaskNet):
         super().__init__()
         p = plan(net)
-        base = build_model(p.backbone)
+        base = build_model(p.backbone, p.dilation)
         self.stem, self.blocks, self.head = base.stem, base.blocks, base.head
-        for i, (b, rate) in enumerate(zip(p.backbone.blocks, p.dilation, strict=True)):
-            for op in block_ops(b):
-                if op.kind == "dw" and rate > 1:
-                    dilate(self.blocks[i].get_submodule(op.role).conv, rate)
         self.head_name = head_module_name(net)
         self.add_module(self.head_name, Head(p.layers))
         _init_weights(getattr(self, self.head_name))
