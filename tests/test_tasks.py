@@ -129,3 +129,69 @@ def test_baseline_grids():
     assert "ssdlite-mobilenet_v2-1.0-320" in task_baseline_names("detection")
     assert "deeplabv3-mobilenet_v2-1.0-513" in task_baseline_names("segmentation")
     assert get_task_baseline("ssdlite-mobilenet_v2-1.0-320").top1 == 71.8
+
+
+def test_task_run_costs_whole_networks_and_names_the_task(tmp_path, capsys):
+    """A detection run: every trial's MACs and latency are the whole detector's, the baselines are the
+    task baselines, run.json and the dashboard name the task, the exported finalist has the head."""
+    import csv
+    import json
+
+    from archsearch.arch import ArchConfig
+    from archsearch.cli import main
+
+    args = ["run", "--task", "detection", "--space", "mbv2", "--budget", "1.5GFLOPs", "--hw", "pixel", "--trials",
+            "4", "--finalists", "1", "--out", str(tmp_path), "--name", "det", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Task detection" in out and "the score is the backbone's" in out
+    run = tmp_path / "det"
+    assert json.loads((run / "run.json").read_text())["task"] == "detection"
+    pixel = load_profile("pixel")
+    with (run / "trials.csv").open() as f:
+        trials = list(csv.DictReader(f))
+    for t in trials:
+        net = TaskNet("detection", ArchConfig.from_json(t["config_json"]))
+        assert (
+            int(t["macs"]) == task_cost(net).macs
+            and abs(float(t["latency_ms"]) - predict_ms(pixel, net)) < 1e-6
+        )
+    with (run / "baselines.csv").open() as f:
+        assert {b["name"] for b in csv.DictReader(f)} >= {"ssdlite-mobilenet_v2-1.0-320"}
+    assert "task detection" in (run / "dashboard.html").read_text()
+    (py,) = (run / "exports").glob("*.py")
+    assert "HEAD_LAYERS" in py.read_text() and "ssdlite" in py.read_text()
+
+
+@pytest.mark.parametrize(("argv", "why"), [
+    (["run", "--task", "detection", "--space", "nasbench-macro", "--trials", "2"], "has no detection form"),
+    (["run", "--task", "tracking", "--trials", "2"], "unknown task 'tracking'"),
+    (["baselines", "--task", "tracking"], "unknown task 'tracking'"),
+    (["predict", "--hw", "pixel", "--baseline", "ssdlite-mobilenet_v2-1.0-128"], "too small for the SSDLite head"),
+    (["export", "--task", "segmentation-aspp", "--baseline", "mobilenet_v2-1.0-224", "--format", "tflite"],
+     "not available"),
+])  # fmt: skip
+def test_bad_task_input_on_the_cli_is_one_line_exit_2(argv, why, tmp_path, capsys):
+    from archsearch.cli import main
+
+    assert main([*argv, *(["--out", str(tmp_path)] if argv[0] in ("run", "export") else [])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and why in err, err
+    assert not any(tmp_path.iterdir())
+
+
+def test_task_listings_and_predict():
+    """baselines --task: the paper's SSDLite row with a latency; predict --task on a classification baseline
+    is the task baseline, its score column the backbone's."""
+    from archsearch.cli.profiles_cmd import _networks
+    from archsearch.tasks.rows import task_baseline_rows
+
+    rows = {r["name"]: r for r in task_baseline_rows("detection", load_profile("pixel"))}
+    row = rows["ssdlite-mobilenet_v2-1.0-320"]
+    assert (row["macs"], row["params"]) == (804_397_504, 4_500_543) and row["latency_ms"] > 0
+    assert row["published"] == "COCO mAP 22.1" and row["backbone_top1"] == 71.8
+    import argparse
+
+    ns = argparse.Namespace(task="detection", baseline=["mobilenet_v2-1.0-224"], config=[])
+    ((net, top1),) = _networks(ns)
+    assert net.name == "ssdlite-mobilenet_v2-1.0-320" and top1 == 71.8

@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"multiply-adds of conv and linear layers ({reference_macs()}). Budgets: 300MFLOPs, 300M, 0.3GFLOPs, 3e8.",
     )
     p.add_argument("--space", default=D.space, help=f"search space name or YAML (default {D.space})")
+    p.add_argument("--task", default=D.task, help="classification (default), detection, segmentation or "
+                   "segmentation-aspp: the searched backbone with that task's head; budget, limits and latency "
+                   "apply to the whole network, the score stays the backbone's (predicted ImageNet top-1)")  # fmt: skip
     p.add_argument("--budget", default=D.budget, help=f"MACs limit, e.g. 300MFLOPs (default {D.budget})")
     p.add_argument("--hw", default=D.hw, help=f"hardware profile for latency (default {D.hw})")
     p.add_argument("--trials", type=int, default=D.trials, help=f"number of trials (default {D.trials})")
@@ -181,6 +184,12 @@ def report(result: RunResult, fmt: str, dashboard: Path, exports: list[Path]) ->
         if r.extrapolates:
             print(f"warning: {r.name} extrapolates ({r.extrapolation}): its score is outside "
                   "the estimator's fitted ranges (--allow-extrapolation was given)")  # fmt: skip
+    task = meta.get("task") or "classification"
+    if task != "classification":
+        print("\n" + textwrap.fill(f"Task {task}: MACs, params and latency are the whole network's (backbone and "
+                                    f"{task} head at its input side; NMS not counted); the score is the backbone's "
+                                    "(no detection or segmentation accuracy data is shipped); the baselines are the "
+                                    "task baselines (archsearch baselines --task).", 100))  # fmt: skip
     print("\n" + textwrap.fill(figures_line(Score.of(meta)), 100))
     opts = RunOptions.recorded(meta["options"])
     if result.trained:

@@ -132,6 +132,7 @@ def run_facts(run: RunData) -> str:
     rows = [
         ("command", f"<code>{esc(m.get('command'))}</code>"), ("seed", esc(m.get("seed"))),
         ("created", esc(m.get("created"))), ("space", _digested(m.get("space"), m.get("space_digest"))),
+        ("task", esc(task_line(m))),
         ("profile", _digested(m.get("profile"), m.get("profile_digest"))),
         ("budget", f"{_f(budget, ',.0f', 1e6)} MMACs" if budget else "none"),
         ("latency limit", f"{esc(m.get('latency_limit_ms'))} ms" if m.get("latency_limit_ms") else "none"),
@@ -143,6 +144,15 @@ def run_facts(run: RunData) -> str:
         ("versions", esc(", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()))),
     ]  # fmt: skip
     return table([{"": k, "value": v} for k, v in rows], raw={"value"})
+
+
+def task_line(meta: dict) -> str:
+    """What the run's networks are: the classifier, or the backbone with a task head (whole-network costs)."""
+    task = meta.get("task") or "classification"
+    if task == "classification":
+        return "classification (the searched network itself)"
+    return (f"{task}: the searched backbone with the {task} head; MACs, params and latency of the whole network, "
+            "the score the backbone's")  # fmt: skip
 
 
 def provenance_html(run: RunData) -> str:
@@ -176,7 +186,8 @@ def render(run: RunData) -> str:
     outside = ((t["feasible"] == False) & t["score"].notna()).any()  # noqa: E712
     outside = " hollow mauve: trials outside the estimator's domain (scored, infeasible);" if outside else ""
     body = f"""<h1>{esc(run.name)}</h1>
-<p class="sub">run <code>{esc(run.id)}</code> &middot; space {esc(run.meta.get("space"))} &middot; profile {esc(profile)}
+<p class="sub">run <code>{esc(run.id)}</code> &middot; task {esc(run.meta.get("task") or "classification")}
+&middot; space {esc(run.meta.get("space"))} &middot; profile {esc(profile)}
 &middot; scored by {esc(score.name)} &middot; seed {esc(run.meta.get("seed"))}</p>
 <p class="verdict" id="verdict">{esc(verdict_line(score, comps, len(run.baselines)))}</p>
 <p class="sub" id="score-figures">{esc(figures_line(score))}</p>

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from archsearch.baselines import comparison_baselines
 from archsearch.runs import RunDir, TrialRecord, read_table
 from archsearch.search.evaluate import EvalContext, cheap_task, train_task
 from archsearch.search.executors import Executor
 from archsearch.search.finalists import front, spread
 from archsearch.search.reference import within_limits
+from archsearch.tasks.baselines import search_baselines
 
 DONE = "done"
 
@@ -24,7 +24,7 @@ def score_baselines(
     stored = read_table(run.baselines_csv).records
     if stored and all(r.stage == DONE for r in stored):
         return stored
-    cands = [b for b in comparison_baselines() if within_limits(ctx, b.config)]
+    cands = [b for b in search_baselines(ctx.task) if within_limits(ctx, b.config)]
     wide = replace(ctx, allow_extrapolation=True)  # a baseline is compared whatever its domain
     outcomes = executor.map(cheap_task, [(wide, b.config.to_json()) for b in cands])
     rows = []

@@ -167,11 +167,14 @@ def score_meta(ctx: EvalContext) -> dict[str, Any]:
     """What a run records of its score: the estimator, its axis label and unit, and its own validation
     figures (read from its file), so reports and notes never restate figures."""
     from archsearch.accuracy.base import get_estimator
+    from archsearch.tasks import get_task
 
     est = get_estimator(ctx.score, ctx.settings)
+    task = get_task(ctx.task)
     return {
         "score": est.name,
-        "score_label": est.axis_label,
+        # a task network's score is its backbone's: no detection or segmentation accuracy data is shipped
+        "score_label": f"{est.axis_label} of the backbone" if task.head else est.axis_label,
         "score_unit": est.unit,
         "score_figures": est.figures,
     }
@@ -192,6 +195,7 @@ def start(opts: RunOptions, argv: list[str] | None = None) -> Search:
         "seed": opts.seed,
         "space": space.name,
         "space_digest": digest(space.path),
+        "task": ctx.task,
         "profile": opts.hw,
         "profile_digest": digest(load_profile(opts.hw).path),
         "budget_macs": ctx.budget_macs,

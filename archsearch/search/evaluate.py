@@ -2,7 +2,9 @@
 needs travels in a small picklable `EvalContext` and heavy objects are cached per process.
 
 Cheap stage (every trial): analytic cost, predicted latency, feasibility against the limits (before any
-torch module is built), then zero-cost proxies for feasible configs. Finalist stage: short training."""
+torch module is built), then zero-cost proxies for feasible configs. Finalist stage: short training.
+With a task (detection, segmentation) the searched config is the backbone: cost, latency and the limits
+apply to the whole network (`whole`), the score to the backbone (its predicted ImageNet top-1)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from typing import Any
 from archsearch.accuracy.base import AccuracyEstimator, ProxySettings
 from archsearch.accuracy.members import dataset
 from archsearch.arch import ArchConfig
-from archsearch.cost import Cost, cost
+from archsearch.cost import Cost
+from archsearch.tasks import TaskNet, network
+from archsearch.tasks.lowering import network_cost, network_ms
 
 # objective name -> (direction, how to read it from a record)
 OBJECTIVES = {
@@ -56,6 +60,7 @@ class EvalContext:
     objectives: tuple[str, ...] = ("score", "latency")
     weights_dir: str | None = None
     allow_extrapolation: bool = False
+    task: str = "classification"  # the whole network costed and timed: the backbone plus this task's head
     score_state: str = field(default="", compare=False, hash=False)  # a fitted population estimator (JSON)
 
     @property
@@ -83,6 +88,11 @@ def estimator(ctx: EvalContext) -> AccuracyEstimator:
     return _estimator(ctx.score, ctx.settings, ctx.score_state)
 
 
+def whole(ctx: EvalContext, cfg: ArchConfig) -> ArchConfig | TaskNet:
+    """The network the run's limits and latency apply to: `cfg` itself, or its task form."""
+    return network(cfg, ctx.task)
+
+
 def violations(ctx: EvalContext, rec: dict[str, Any]) -> dict[str, float]:
     """Optuna constraint values (<= 0 is feasible), relative to each limit so they are comparable."""
     out = {}
@@ -96,14 +106,14 @@ def violations(ctx: EvalContext, rec: dict[str, Any]) -> dict[str, float]:
 
 
 def screen(ctx: EvalContext, cfg: ArchConfig, c: Cost) -> dict[str, Any]:
-    """Cost, latency and feasibility against the limits: no torch module is built."""
+    """Cost `c` and latency of the whole network, feasibility against the limits: no torch module is built."""
     rec: dict[str, Any] = {
         "config_id": cfg.id,
         "config_json": cfg.to_json(),
         "macs": c.macs,
         "params": c.params,
         "peak_bytes": c.peak_bytes,
-        "latency_ms": float(_profile(ctx.hw).predict(cfg)),
+        "latency_ms": network_ms(_profile(ctx.hw), whole(ctx, cfg)),
     }
     rec["constraints"] = {**violations(ctx, rec), "domain": 0.0}
     return rec
@@ -113,7 +123,7 @@ def evaluate_cheap(ctx: EvalContext, cfg: ArchConfig) -> dict[str, Any]:
     """The cheap stage of one trial: screen; within the limits, the score (and its domain: by default a
     config outside the estimator's fitted ranges is infeasible, like one over budget) and extra proxies."""
     t0 = time.perf_counter()
-    c = cost(cfg)
+    c = network_cost(whole(ctx, cfg))
     rec = screen(ctx, cfg, c)
     rec["score"] = None
     if max(rec["constraints"].values()) == 0.0:

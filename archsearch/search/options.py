@@ -7,18 +7,20 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from archsearch.cost import macs_of
 from archsearch.runs import RunError
 from archsearch.search.budget import parse_budget, parse_limit
 from archsearch.search.evaluate import OBJECTIVES, EvalContext
 from archsearch.search.executors import EXECUTORS
 from archsearch.search.samplers import SAMPLERS
 from archsearch.spaces import SearchSpace, load_space
+from archsearch.tasks import TaskError, get_task, network
+from archsearch.tasks.lowering import network_cost
 
 
 @dataclass
 class RunOptions:
     space: str = "mbv2"
+    task: str = "classification"  # detection / segmentation: limits and latency on the whole network
     hw: str = "pixel"
     budget: str | None = "300MFLOPs"
     latency_ms: str | None = None
@@ -63,6 +65,11 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
 
     space = load_space(opts.space)
     load_profile(opts.hw)
+    if get_task(opts.task).head:
+        try:
+            network(space.random(random.Random(0)), opts.task)
+        except TaskError as e:
+            raise RunError(f"--task {opts.task}: space {space.name} has no {opts.task} form: {e}") from None
     if opts.sampler not in SAMPLERS:
         raise RunError(f"unknown sampler {opts.sampler!r}; available: {', '.join(SAMPLERS)}")
     if opts.executor not in EXECUTORS:
@@ -91,10 +98,11 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
         raise RunError(f"--train-width {opts.train_width:g} must be in (0, 1]")
     budget = parse_budget(opts.budget) if opts.budget else None
     if budget is not None:
-        smallest = space.smallest(macs_of)[1]
+        smallest = space.smallest(lambda cfg: network_cost(network(cfg, opts.task)).macs)[1]
         if budget < smallest:
+            what = f"{opts.task} network" if get_task(opts.task).head else "network"
             raise RunError(
-                f"budget {opts.budget} ({budget:,} MACs) is below the smallest network of space {space.name}: "
+                f"budget {opts.budget} ({budget:,} MACs) is below the smallest {what} of space {space.name}: "
                 f"{smallest:,} MACs ({smallest / 1e6:.1f}M)"
             )
     ctx = EvalContext(
@@ -115,6 +123,7 @@ def validate(opts: RunOptions) -> tuple[SearchSpace, EvalContext]:
         train_threads=1 if opts.executor != "local" and opts.workers > 1 else None,
         objectives=objectives,
         allow_extrapolation=opts.allow_extrapolation,
+        task=opts.task,
     )
     if opts.data:
         from archsearch.proxies import load_dataset

@@ -8,17 +8,18 @@ import random
 from dataclasses import replace
 
 from archsearch.arch import ArchConfig
-from archsearch.cost import cost
 from archsearch.runs import RunDir
-from archsearch.search.evaluate import EvalContext
+from archsearch.search.evaluate import EvalContext, whole
 from archsearch.spaces import SearchSpace
+from archsearch.tasks.lowering import network_cost
 
 REFERENCE_JSON = "reference.json"
 
 
 def within_limits(ctx: EvalContext, cfg: ArchConfig) -> bool:
-    """Inside the run's MACs and parameter limits (latency needs a prediction: not checked here)."""
-    c = cost(cfg)
+    """Inside the run's MACs and parameter limits (latency needs a prediction: not checked here), the
+    whole network's with a task."""
+    c = network_cost(whole(ctx, cfg))
     return not (ctx.budget_macs and c.macs > ctx.budget_macs) and not (
         ctx.params_limit and c.params > ctx.params_limit
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archsearch.baselines import MBV2_ALPHAS, REXNET_WIDTHS, get_baseline
+from archsearch.baselines import MBV2_ALPHAS, REXNET_WIDTHS, Baseline, comparison_baselines, get_baseline
 from archsearch.resources import UnknownNameError
 from archsearch.tasks.spec import TASKS, TaskNet, get_task
 
@@ -119,3 +119,20 @@ def task_baseline_for(name: str, task: str | None = None) -> TaskBaseline:
         raise UnknownNameError(f"{name} is a classification baseline; give --task detection|segmentation|...")
     net = TaskNet(t.name, base.config)
     return TaskBaseline(net.name, t.name, base.name, net.resolution, net, base.top1, PUBLISHED.get(net.name))
+
+
+def search_baselines(task: str) -> list[Baseline]:
+    """What a search of `task` is compared with, as backbones (a run searches backbones and costs them with
+    the head): the task baselines at the task's input side, each named as a task baseline, with its
+    backbone's family, multiplier and published top-1; for classification the classifiers' grid."""
+    t = get_task(task)
+    if not t.head:
+        return comparison_baselines()
+    out = []
+    for b in task_baselines(task):
+        if b.resolution == t.resolution:
+            base = get_baseline(b.backbone)
+            out.append(
+                Baseline(b.name, base.family, base.multiplier, base.resolution, base.config, base.top1)
+            )
+    return out
