@@ -22,7 +22,7 @@ import numpy as np
 from archsearch.arch import ArchConfig
 from archsearch.hardware.datasets import read_csv, read_lut, row_samples, split_rows
 from archsearch.hardware.errors import DataError
-from archsearch.hardware.measure import measure
+from archsearch.hardware.measure import clock, measure
 from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.predictors import LatencyPredictor, Sample, network_sample, new_predictor
 from archsearch.hardware.profile import Profile
@@ -237,7 +237,12 @@ def calibrate_here(
             "data": f"{name}.measurements.csv",
             "method": f"whole-network timings (3 warm-up, fastest of {repeats} repeats in each of {rounds} "
             f"rounds; calibration and validation shuffled together every round) of random mbv2 + rexnet "
-            f"networks (seed {seed}) and the MobileNetV1 baselines at 128 and 224",
+            f"networks (seed {seed}) and the MobileNetV1 baselines at 128 and 224"
+            + (
+                "; the calling thread's CPU time (LiteRT, 1 thread)"
+                if clock(runtime, threads) is time.thread_time
+                else ""
+            ),
             "seconds": round(time.time() - t0, 1),
         },  # fmt: skip
         validation=validation,

@@ -19,7 +19,7 @@ import numpy as np
 from archsearch.arch import ArchConfig
 from archsearch.export import ExportError
 from archsearch.hardware.errors import MeasureError
-from archsearch.hardware.measure import Timing, time_runner
+from archsearch.hardware.measure import Timing, clock, time_runner
 
 
 def cache_dir() -> Path:
@@ -85,8 +85,9 @@ def tflite_runner(model: bytes | str | Path, threads: int = 1) -> Callable[[], N
 
 
 def time_tflite(model: bytes | str | Path, threads: int = 1, warmup: int = 3, repeats: int = 10) -> Timing:
-    """Median, spread and fastest of `repeats` timed inferences after `warmup` untimed ones."""
-    return time_runner(tflite_runner(model, threads), warmup, repeats)
+    """Median, spread and fastest of `repeats` timed inferences after `warmup` untimed ones (thread CPU
+    time with 1 thread, see `measure.clock`)."""
+    return time_runner(tflite_runner(model, threads), warmup, repeats, clock("litert", threads))
 
 
 def measure_litert(
