@@ -3,6 +3,7 @@ CI=true, where a missing shared folder is a failure."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -20,6 +21,16 @@ def need(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"required under CI=true: {reason}")
     pytest.skip(reason)
+
+
+def need_module(name: str, reason: str) -> None:
+    """At a test module's top: skip the module when `name` cannot be imported (fail under CI=true)."""
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"required under CI=true: {reason}", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from archsearch.search.executors import EXECUTORS, Executor, make_executor
 from archsearch.runs import RunError
+from archsearch.search.executors import EXECUTORS, Executor, make_executor
 
 
 def square(x: int) -> int:

@@ -47,7 +47,9 @@ def test_lut_path_generalises_to_unseen_blocks(tmp_path):
     path.write_text(_lut_text())
     fit = fit_lut([path])
     assert fit.samples == 54 and fit.validation["lut_cv"]["n"] == 54
-    unseen = Block("ir", 48, 64, k=5, stride=1, mid=48 * 4, se=0, act="relu6")  # width, side and expansion the table never had
+    unseen = Block(
+        "ir", 48, 64, k=5, stride=1, mid=48 * 4, se=0, act="relu6"
+    )  # width, side and expansion the table never had
     part = block_part(unseen, 20)
     from archsearch.hardware.predictors import Sample
 

@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import need_module
 
 from archsearch.cli import main
 from archsearch.hardware import load_profile
 from archsearch.hardware.errors import MeasureError
 
-pytest.importorskip("ai_edge_litert", reason="the mobile extra (pip install 'archsearch[mobile]')")
+need_module("ai_edge_litert", "the mobile extra (pip install 'archsearch[mobile]')")
 
 BASE = "local-cpu"
 

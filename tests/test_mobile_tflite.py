@@ -11,13 +11,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import need_module
 
 from archsearch.arch import ArchConfig
 from archsearch.cli import main
 from archsearch.export import ExportError
 
-pytest.importorskip("litert_torch", reason="the mobile extra (pip install 'archsearch[mobile]')")
-pytest.importorskip("ai_edge_litert", reason="the mobile extra (pip install 'archsearch[mobile]')")
+need_module("litert_torch", "the mobile extra (pip install 'archsearch[mobile]')")
+need_module("ai_edge_litert", "the mobile extra (pip install 'archsearch[mobile]')")
 
 SAMPLE = {
     "name": "tiny-mobile",
