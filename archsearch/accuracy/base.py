@@ -98,6 +98,15 @@ class AccuracyEstimator(ABC):
         """Values for `configs` of benchmark `source` (e.g. 'anb', 'nbm'), scored as a run scores them."""
         return BenchmarkValues(self.predict(configs).value)
 
+    def describe(self) -> dict[str, Any]:
+        """What the estimator is (`estimators show`); members add what their own state says."""
+        return {"name": self.name, "kind": self.kind, "unit": self.unit, "description": self.description}
+
+    @property
+    def headline(self) -> str:
+        """The held-out figures of the estimator's file in one line ('' if none): see `headline`."""
+        return headline(self.figures)
+
     @property
     def label(self) -> str:
         """The name tables show (a population member names its members)."""
@@ -119,6 +128,30 @@ class AccuracyEstimator(ABC):
     def figures(self) -> dict[str, Any]:
         """The estimator's own validation figures (from its file), for trust notes; empty if none."""
         return {}
+
+
+AGREEMENT_KEYS = ("kendall", "mae", "n")
+
+
+def _is_agreement(v: Any) -> bool:
+    return isinstance(v, dict) and "kendall" in v
+
+
+def headline(figures: dict[str, Any]) -> str:
+    """The held-out figures of an estimator file in one line, e.g. 'anb_holdout: kendall 0.71, mae 1.2,
+    n 822; leave_one_family_out mae: mobilenet_v1 4.1, ...'. In-sample figures (keys ending in _fit) and
+    other reports are left to `estimators show`."""
+    parts = []
+    for key, v in figures.items():
+        if key.endswith("_fit"):
+            continue
+        if _is_agreement(v):
+            parts.append(f"{key}: " + ", ".join(f"{m} {v[m]:g}" for m in AGREEMENT_KEYS if m in v))
+        elif isinstance(v, dict) and v and all(_is_agreement(x) and "mae" in x for x in v.values()):
+            parts.append(f"{key} mae: " + ", ".join(f"{sub} {x['mae']:g}" for sub, x in v.items()))
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            parts.append(f"{key} {v:g}")
+    return "; ".join(parts)
 
 
 Factory = Callable[[ProxySettings], AccuracyEstimator]

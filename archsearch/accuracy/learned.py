@@ -176,6 +176,20 @@ class LearnedEstimator(AccuracyEstimator):
             return BenchmarkValues(self.predict_source(x, source), True, own)
         return BenchmarkValues(own, source == self.reference_source)
 
+    def describe(self) -> dict[str, Any]:
+        """Everything the estimator's file says except the tree models themselves."""
+        f = self.to_dict()
+        d = {**super().describe(), "target": f["target"]}
+        d["design_term"] = {
+            "library": f["design_term"]["library"],
+            "members": len(f["design_term"]["models"]),
+        }
+        for key in ("reference_source", "size_term", "design_weight", "calibration", "noise_rmse", "provenance",
+                    "domain", "validation"):  # fmt: skip
+            if key in f:
+                d[key] = f[key]
+        return d
+
     @property
     def axis_label(self) -> str:
         return f"predicted {self.target}"

@@ -155,6 +155,9 @@ class RankEnsembleEstimator(AccuracyEstimator):
     def label(self) -> str:
         return f"ensemble({'+'.join(self.members)})"
 
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "members": list(self.members)}
+
     def percentile(self, values: dict[str, float | None]) -> float | None:
         out = []
         for member, ref in self.reference.items():
@@ -201,6 +204,9 @@ class TrainingEstimator(AccuracyEstimator):
     @property
     def axis_label(self) -> str:
         return "short-training top-1 (%)"
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "seconds": self.seconds, "width": self.width}
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "seconds": self.seconds, "width": self.width, "steps": self.steps}

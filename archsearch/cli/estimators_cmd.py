@@ -13,10 +13,9 @@ from archsearch.cli import UsageError, add_format
 from archsearch.output import render
 
 if TYPE_CHECKING:  # imported lazily at run time: the estimators pull in numpy and LightGBM
-    from archsearch.accuracy.base import AccuracyEstimator
+    pass
 
 CHECKOUT = Path(__file__).resolve().parent.parent.parent
-AGREEMENT_KEYS = ("kendall", "mae", "n")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,53 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_format(ft)
     ft.set_defaults(func=run_fit)
-
-
-def _is_agreement(v: Any) -> bool:
-    return isinstance(v, dict) and "kendall" in v
-
-
-def headline(figures: dict[str, Any]) -> str:
-    """The held-out figures of an estimator file in one line, e.g. 'anb_holdout: kendall 0.71, mae 1.2,
-    n 822; leave_one_family_out mae: mobilenet_v1 4.1, ...'. In-sample figures (keys ending in _fit) and
-    other reports are left to `estimators show`."""
-    parts = []
-    for key, v in figures.items():
-        if key.endswith("_fit"):
-            continue
-        if _is_agreement(v):
-            parts.append(f"{key}: " + ", ".join(f"{m} {v[m]:g}" for m in AGREEMENT_KEYS if m in v))
-        elif isinstance(v, dict) and v and all(_is_agreement(x) and "mae" in x for x in v.values()):
-            parts.append(f"{key} mae: " + ", ".join(f"{sub} {x['mae']:g}" for sub, x in v.items()))
-        elif isinstance(v, int | float) and not isinstance(v, bool):
-            parts.append(f"{key} {v:g}")
-    return "; ".join(parts)
-
-
-def describe(est: AccuracyEstimator) -> dict[str, Any]:
-    """What an estimator is and, for a learned one, everything its file says except the tree models."""
-    d: dict[str, Any] = {
-        "name": est.name,
-        "kind": est.kind,
-        "unit": est.unit,
-        "description": est.description,
-    }
-    if d["kind"] == "learned":
-        f = est.to_dict()
-        d["target"] = f["target"]
-        d["design_term"] = {
-            "library": f["design_term"]["library"],
-            "members": len(f["design_term"]["models"]),
-        }
-        for key in ("reference_source", "size_term", "design_weight", "calibration", "noise_rmse", "provenance",
-                    "domain", "validation"):  # fmt: skip
-            if key in f:
-                d[key] = f[key]
-    elif d["kind"] == "ensemble":
-        d["members"] = list(est.members)
-    elif d["kind"] == "training":
-        d.update(seconds=est.seconds, width=est.width)
-    return d
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
@@ -112,7 +64,7 @@ def run_list(args: argparse.Namespace) -> int:
         kind = est.kind
         rows.append({"name": name, "kind": kind, "unit": est.unit,
                      "what": est.target if kind == "learned" else est.description,
-                     "held_out": headline(est.figures)})  # fmt: skip
+                     "held_out": est.headline})  # fmt: skip
     print(render(rows, args.format))
     if args.format == "table":
         print("\nunit top1: predicted top-1 (%); score: ranks only. held_out: figures on data the estimator was "
@@ -123,7 +75,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     from archsearch.accuracy.base import get_estimator
 
-    d = describe(get_estimator(args.name))
+    d = get_estimator(args.name).describe()
     if args.format == "json":
         print(json.dumps(d, indent=2))
         return 0

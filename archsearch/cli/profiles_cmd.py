@@ -170,11 +170,10 @@ def _finite(v: float) -> float | None:
 
 def _accuracy_note(est: AccuracyEstimator) -> str:
     """The footer: what the values are, and the estimator's own held-out figures (from its file)."""
-    from archsearch.cli.estimators_cmd import headline
 
     if est.unit != "top1":
         return f"score: {est.name} ({est.description}); ranks networks only, not a top-1."
     what = f"predicted_top1: {est.name}, {getattr(est, 'target', 'top-1 (%)')} +- uncertainty"
-    held = headline(est.figures)
+    held = est.headline
     return (f"{what}; extrapolates: a feature outside the range it was fitted on (see extrapolation).\n"
             + (f"held out ({est.name}'s file): {held}" if held else "no held-out figures in its file."))  # fmt: skip
