@@ -28,7 +28,7 @@ def task_baseline_rows(task: str, profile: Any = None) -> list[dict[str, Any]]:
         row = network_row(b.config, profile)
         row["backbone_top1"] = b.top1
         p = b.published
-        row.update(published=f"{p.metric} {p.value}" if p else None, published_params=p.params if p else None,
-                   published_madds=p.madds if p else None)  # fmt: skip
+        row.update(published=f"{p.metric} {p.value}" if p else None, published_params=round(p.params) if p else None,
+                   published_madds=round(p.madds) if p else None)  # fmt: skip
         rows.append(row)
     return rows
