@@ -14,10 +14,8 @@ import numpy as np
 import torch
 
 from archsearch.arch import ArchConfig
-from archsearch.export import ExportError
-from archsearch.models import build_model
+from archsearch.export.checked import TOLERANCE, checked_export  # noqa: F401  (TOLERANCE re-exported)
 
-TOLERANCE = 1e-4
 OPSET = 17
 
 
@@ -57,16 +55,4 @@ def onnx_for_config(
     """(ONNX bytes, checked max difference) for `cfg` with the given weights (random init if None).
 
     Refuses (ExportError) when ONNX Runtime disagrees with torch by more than TOLERANCE."""
-    model = build_model(cfg)
-    if state_dict is not None:
-        model.load_state_dict(state_dict)
-    data = export_onnx(model, cfg.in_chans, cfg.resolution)
-    x = torch.randn(
-        2, cfg.in_chans, cfg.resolution, cfg.resolution, generator=torch.Generator().manual_seed(0)
-    )
-    diff = max_difference(data, model, x)
-    if not diff <= TOLERANCE:
-        raise ExportError(
-            f"ONNX Runtime output differs from torch by {diff:.2e} (> {TOLERANCE:g}); nothing written"
-        )
-    return data, diff
+    return checked_export(cfg, state_dict, export_onnx, max_difference, "ONNX Runtime")

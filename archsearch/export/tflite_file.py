@@ -21,11 +21,11 @@ import numpy as np
 
 from archsearch.arch import ArchConfig
 from archsearch.export import ExportError
+from archsearch.export.checked import TOLERANCE, checked_export  # noqa: F401  (TOLERANCE re-exported)
 
 if TYPE_CHECKING:
     import torch
 
-TOLERANCE = 1e-4
 INSTALL = "pip install 'archsearch[mobile]'  (litert-torch, ai-edge-litert)"
 
 
@@ -136,23 +136,7 @@ def tflite_for_config(
     """(TF-Lite bytes, checked max difference) for `cfg` with the given weights (random init if None).
 
     Refuses (ExportError) when LiteRT disagrees with torch by more than TOLERANCE."""
-    import torch
-
-    from archsearch.models import build_model
-
-    model = build_model(cfg)
-    if state_dict is not None:
-        model.load_state_dict(state_dict)
-    data = export_tflite(model, cfg.in_chans, cfg.resolution)
-    xs = torch.randn(
-        2, cfg.in_chans, cfg.resolution, cfg.resolution, generator=torch.Generator().manual_seed(0)
-    )
-    diff = max_difference(data, model, xs)
-    if not diff <= TOLERANCE:
-        raise ExportError(
-            f"LiteRT output differs from torch by {diff:.2e} (> {TOLERANCE:g}); nothing written"
-        )
-    return data, diff
+    return checked_export(cfg, state_dict, export_tflite, max_difference, "LiteRT")
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

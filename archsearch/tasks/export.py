@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from archsearch.export import ExportError
+from archsearch.export.checked import refuse_above_tolerance
 from archsearch.export.pyfile import _literal, python_source
 from archsearch.tasks.spec import TaskNet, get_task, plan
 
-TOLERANCE = 1e-4
 OPSET = 17
 
 TASK_TEMPLATE = '''
@@ -200,8 +200,4 @@ def onnx_for_task(net: TaskNet, state_dict: Mapping[str, Any] | None = None) -> 
         want = model(x)
     want = want if isinstance(want, tuple) else (want,)
     diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want, strict=True))
-    if not diff <= TOLERANCE:
-        raise ExportError(
-            f"ONNX Runtime output differs from torch by {diff:.2e} (> {TOLERANCE:g}); nothing written"
-        )
-    return data, diff
+    return data, refuse_above_tolerance(diff, "ONNX Runtime")
