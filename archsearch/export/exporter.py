@@ -174,22 +174,8 @@ def render(target: Target, fmt: str) -> Rendered:
         from archsearch.export.timm_strings import timm_source
 
         return Rendered({f"{target.stem}_timm.py": timm_source(target.cfg, target.title).encode()}, {})
-    elif fmt == "onnx":
-        from archsearch.export.onnx_file import onnx_for_config
-
-        state = _load_weights(target)
-        data, diff = onnx_for_config(target.cfg, state)
-        weights = "trained weights" if state is not None else "random weights (no trained weights)"
-        note = f"{weights}; ONNX Runtime vs torch max |diff| {diff:.1e}"
-        return Rendered({f"{target.stem}.onnx": data}, {f"{target.stem}.onnx": note})
-    elif fmt == "tflite":
-        from archsearch.export.tflite_file import tflite_for_config
-
-        state = _load_weights(target)
-        data, diff = tflite_for_config(target.cfg, state)
-        weights = "trained weights" if state is not None else "random weights (no trained weights)"
-        note = f"float32, batch 1; {weights}; LiteRT vs torch max |diff| {diff:.1e}"
-        return Rendered({f"{target.stem}.tflite": data}, {f"{target.stem}.tflite": note})
+    elif fmt in ("onnx", "tflite"):
+        return _render_checked(target, fmt)
     else:
         raise ExportError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
     notes = {}
@@ -202,6 +188,23 @@ def render(target: Target, fmt: str) -> Rendered:
         files[f"{target.stem}.pt"] = buf.getvalue()
         notes[f"{target.stem}.pt"] = f"trained weights, load with {target.stem}.build().load_state_dict(...)"
     return Rendered(files, notes)
+
+
+def _render_checked(target: Target, fmt: str) -> Rendered:
+    """An ONNX or TF-Lite file, checked against torch before anything is written (`export/checked.py`)."""
+    if fmt == "onnx":
+        from archsearch.export.onnx_file import onnx_for_config as convert
+
+        runtime, prefix = "ONNX Runtime", ""
+    else:
+        from archsearch.export.tflite_file import tflite_for_config as convert
+
+        runtime, prefix = "LiteRT", "float32, batch 1; "
+    state = _load_weights(target)
+    data, diff = convert(target.cfg, state)
+    weights = "trained weights" if state is not None else "random weights (no trained weights)"
+    name = f"{target.stem}.{fmt}"
+    return Rendered({name: data}, {name: f"{prefix}{weights}; {runtime} vs torch max |diff| {diff:.1e}"})
 
 
 def _render_task(target: Target, net: TaskNet, fmt: str) -> Rendered:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from archsearch.report.stages import parse_config
-from archsearch.runs import BOOLEAN_COLUMNS, PROXY_PREFIX, TEXT_COLUMNS, Run, TrialRecord, columns, load_run
+from archsearch.runs import BOOLEAN_COLUMNS, TEXT_COLUMNS, Run, TrialRecord, columns, load_run
 
 # keys of params_json that hold a space's width multiplier
 WIDTH_PARAMS = ("alpha", "width_mult", "width")
@@ -20,24 +20,31 @@ WIDTH_PARAMS = ("alpha", "width_mult", "width")
 
 @dataclass
 class RunData:
-    """One run: its metadata and its trials and baselines tables."""
+    """One run as frames: the run model's `Run` (folder, run.json, id and name) and its two tables."""
 
-    path: Path
-    meta: dict[str, Any]
+    run: Run
     trials: pd.DataFrame
     baselines: pd.DataFrame
 
     @property
+    def path(self) -> Path:
+        return self.run.path
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.run.meta
+
+    @property
     def id(self) -> str:
-        return str(self.meta.get("id") or self.path.name)
+        return self.run.id
 
     @property
     def name(self) -> str:
-        return str(self.meta.get("name") or self.id)
+        return self.run.name
 
     @property
     def proxies(self) -> list[str]:
-        return [c.removeprefix(PROXY_PREFIX) for c in self.trials.columns if c.startswith(PROXY_PREFIX)]
+        return self.run.proxies
 
     def rows(self) -> pd.DataFrame:
         """Trials then baselines in one frame; `row` numbers the hover texts the views share."""
@@ -98,4 +105,4 @@ def as_frames(run: Run) -> RunData:
     trials["label"] = [f"trial {int(n)}" if pd.notna(n) else "trial ?" for n in trials["number"]]
     baselines = frame(run.baselines, run.proxies, "baseline")
     baselines["label"] = baselines["name"]
-    return RunData(run.path, run.meta, trials, baselines)
+    return RunData(run, trials, baselines)
