@@ -5,8 +5,9 @@ export-set -> time every .tflite here (as benchmark_model would on the phone) ->
 By default the kit's networks are the `--base` profile's own validation networks (read from its
 measurements CSV): networks the base never saw, already converted (the conversion cache), so the round
 trip costs seconds, not a conversion per network; `--diverse N` draws N networks the way
-`calibrate --export-set` does instead (each converted once, 15-20 s). Each file's time is its fastest
-repeat over `--rounds` shuffled rounds (other jobs on a shared machine only add time).
+`calibrate --export-set` does instead (each converted once, 15-20 s). Each file is timed against the
+reference network as calibration here is (`hardware.measure.ReferenceTimer`): its median ratio over
+`--rounds` shuffled rounds times the reference's fastest run.
 Usage: python benchmarks/bench_calibration_kit.py [--base local-litert] [--diverse N] [--rounds 3]"""
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ import random
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from archsearch.arch import ArchConfig
+from archsearch.baselines import get_baseline
 from archsearch.cli import main as cli
 from archsearch.hardware import load_profile
+from archsearch.hardware.calibrate import REFERENCE
 from archsearch.hardware.kit import MANIFEST, diverse_configs, export_set
-from archsearch.hardware.litert_timing import time_tflite
+from archsearch.hardware.litert_timing import cached_tflite, tflite_runner
+from archsearch.hardware.measure import ReferenceTimer, clock
 from archsearch.resources import find
 
 
@@ -51,21 +57,24 @@ def main() -> None:
     manifest = export_set(work / "kit", cfgs, threads=1, log=lambda m: None)
     with manifest.open(newline="") as f:
         rows = list(csv.DictReader(f))
-    best = {r["file"]: float("inf") for r in rows}
+    timer = ReferenceTimer(tflite_runner(cached_tflite(get_baseline(REFERENCE).config)), clock("litert", 1))
+    ratios: dict[str, list[float]] = {r["file"]: [] for r in rows}
     rng = random.Random(0)
     for _ in range(args.rounds):
-        order = list(best)
+        order = list(ratios)
         rng.shuffle(order)
         for file in order:
-            best[file] = min(best[file], time_tflite(manifest.parent / file, 1, 3, args.repeats).min_ms)
+            ratios[file].append(
+                timer.relative(tflite_runner(manifest.parent / file), repeats=args.repeats).ratio
+            )
     for r in rows:
-        r["ms"] = f"{best[r['file']]:.4f}"
+        r["ms"] = f"{float(np.median(ratios[r['file']])) * timer.reference_ms:.4f}"
     with manifest.open("w", newline="") as f:
         w = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    print(f"{len(rows)} networks timed here with LiteRT (1 thread, fastest of {args.repeats} x {args.rounds} rounds) "
-          f"as the phone; kit in {manifest.parent}")  # fmt: skip
+    print(f"{len(rows)} networks timed here with LiteRT (1 thread, {args.repeats} repeats x {args.rounds} rounds "
+          f"against {REFERENCE}) as the phone; kit in {manifest.parent}")  # fmt: skip
     rc = cli(["calibrate", "--from-measurements", str(work / "kit" / MANIFEST), "--name", "kit-roundtrip",
               "--base", args.base, "--out", str(work / "kit-roundtrip.yaml"), "--plot", str(work / "kit-roundtrip.html")])  # fmt: skip
     raise SystemExit(rc)

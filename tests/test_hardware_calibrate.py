@@ -14,7 +14,7 @@ from archsearch.hardware import calibrate
 from archsearch.hardware.calibrate import calibrate_here, fit_csv, fit_lut
 from archsearch.hardware.datasets import read_csv, read_lut, row_samples, split_rows
 from archsearch.hardware.features import block_part
-from archsearch.hardware.measure import Timing
+from archsearch.hardware.measure import ReferenceTimer, Relative, Timing
 from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.predictors import BlockTable
 from archsearch.spaces import ofa_config
@@ -81,13 +81,29 @@ def test_csv_path_fits_calibration_rows_and_scores_holdout(tmp_path):
     assert hold["n"] == 60 and hold["within_5"] == 100.0 and hold["mape"] < 0.5
 
 
-def test_local_path_with_a_fake_timer(monkeypatch):
+class _FakeReferenceTimer:
+    """Every network's ratio to a 2 ms reference is exact (the runner is the config itself)."""
+
+    reference_ms = 2.0
+
+    def relative(self, cfg, warmup=3, repeats=10):
+        return Relative(device_ms(cfg) / self.reference_ms, 1.0, repeats)
+
+
+@pytest.mark.parametrize("reference", [None, "mobilenet_v2-1.0-224"])
+def test_local_path_with_a_fake_timer(monkeypatch, reference):
     monkeypatch.setattr(
         calibrate, "measure", lambda cfg, *a, **k: Timing(device_ms(cfg), 1.0, 3, device_ms(cfg))
     )
-    profile, sets, pred = calibrate_here("test-cpu", n_cal=40, n_val=8, repeats=3, log=lambda _: None)
+    monkeypatch.setattr(calibrate, "reference_timer", lambda *a: _FakeReferenceTimer())
+    monkeypatch.setattr(calibrate, "runner", lambda cfg, *a: cfg)
+    profile, sets, pred = calibrate_here(
+        "test-cpu", n_cal=40, n_val=8, repeats=3, log=lambda _: None, reference=reference
+    )
     val = profile.validation["unseen_random"]
     assert val["n"] == 8 and val["within_5"] == 100.0
+    assert sets["validation"][0].ms == pytest.approx(device_ms(sets["validation"][0].config))
+    assert profile.provenance.get("reference") == reference
     assert profile.provenance["source"] == "local" and profile.batch == 1
     assert not {m.config.id for m in sets["validation"]} & {m.config.id for m in sets["calibration"]}
 
@@ -106,3 +122,20 @@ def test_lut_sum_columns_are_additive(shared_data, column):
 def test_shared_luts_parse(shared_data):
     assert len(read_lut(shared_data / "latency/pixel1_proxylessnas_block_lut.yaml")) == 72
     assert len(read_lut(shared_data / "latency/note10_ofa_block_lut/224_lookup_table.yaml")) == 96
+
+
+def test_reference_timer_cancels_a_slow_spell():
+    """A host slow spell that slows the reference and the workload alike leaves the ratio as it was, and
+    the reference's fastest run (its quiet time) scales every ratio back to milliseconds."""
+    now, speed = [0.0], [1.0]
+
+    def work(ms):
+        return lambda: now.__setitem__(0, now[0] + ms * speed[0] / 1e3)
+
+    timer = ReferenceTimer(work(2.0), clock=lambda: now[0], warmup=1)
+    quiet = timer.relative(work(6.0), warmup=1, repeats=4)
+    speed[0] = 4.0  # a slow spell: everything takes 4x as long
+    slow = timer.relative(work(6.0), warmup=1, repeats=4)
+    assert quiet.ratio == pytest.approx(3.0) and slow.ratio == pytest.approx(3.0)
+    assert slow.spread_pct == pytest.approx(0.0, abs=1e-9)
+    assert slow.ratio * timer.reference_ms == pytest.approx(6.0)

@@ -143,3 +143,17 @@ def test_measure_tiny_network(cli, tmp_path):
         assert r.returncode == 0, r.stderr
         row = json.loads(r.stdout)[0]
         assert row["median_ms"] > 0 and row["runtime"] == runtime and row["threads"] == 1
+
+
+def test_measure_against_a_reference(cli, tmp_path):
+    cfg = ArchConfig((Block("ir", 16, 16, k=3, stride=1, mid=32),), 32, Stem(16), Head(64), 10, name="tiny")
+    path = tmp_path / "tiny.json"
+    path.write_text(cfg.to_json())
+    argv = ("measure", "--config", str(path), "--repeats", "3", "--warmup", "1", "--format", "json")
+    r = cli(*argv, "--reference", "mobilenet_v1-0.25-128")
+    assert r.returncode == 0, r.stderr
+    row = json.loads(r.stdout)[0]
+    assert row["reference"] == "mobilenet_v1-0.25-128" and row["ratio"] > 0
+    assert row["ms"] == pytest.approx(row["ratio"] * row["reference_ms"], rel=1e-3)
+    r = cli(*argv, "--reference", "no-such-net")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "no-such-net" in r.stderr

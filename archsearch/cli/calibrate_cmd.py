@@ -90,6 +90,10 @@ def _add_timing_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="threads (default: the profile's, else 1)")
     p.add_argument("--repeats", type=int, default=15, help="timed repeats (median and spread reported)")
     p.add_argument("--warmup", type=int, default=3, help="untimed warm-up runs")
+    p.add_argument("--reference", metavar="BASELINE|none",
+                   help="time each repeat between runs of this baseline and report the ratio times its fastest "
+                        "run, which cancels the host's slow spells (calibrate default: mobilenet_v2-1.0-224; "
+                        "measure default: the --hw profile's reference, else none)")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -108,37 +112,66 @@ def _local_profile(name: str):  # -> Profile
 
 def run_measure(args: argparse.Namespace) -> int:
     from archsearch.cost import cost
-    from archsearch.hardware.measure import measure
+    from archsearch.hardware.litert_timing import tflite_runner
+    from archsearch.hardware.measure import runner
 
     profile = _local_profile(args.hw) if args.hw else None
-    runtime = args.runtime or (profile.provenance.get("runtime_key", "torch") if profile else "torch")
+    default = "litert" if args.tflite and not (args.baseline or args.config or args.space) else "torch"
+    runtime = args.runtime or (profile.provenance.get("runtime_key", default) if profile else default)
     threads = args.threads or (profile.threads if profile else 1)
     _check_timing(args, threads)
-    rows = _measure_files(args, threads) if args.tflite else []
+    if args.tflite and runtime != "litert":
+        raise UsageError(f"--tflite files run on LiteRT; --runtime {runtime} cannot time them")
+    jobs = [({"name": Path(f).name}, None, tflite_runner(f, threads)) for f in args.tflite]
     cfgs = _measure_configs(args) if not args.tflite or args.baseline or args.config or args.space else []
-    for cfg in cfgs:
-        t = measure(cfg, runtime, threads, warmup=args.warmup, repeats=args.repeats)
-        row = {"name": cfg.name or cfg.id, "macs": cost(cfg).macs, "runtime": runtime, "threads": threads,
-               "median_ms": round(t.median_ms, 4), "min_ms": round(t.min_ms, 4), "spread_pct": round(t.spread_pct, 2),
-               "repeats": t.repeats}  # fmt: skip
-        if profile:
-            pred = profile.predict(cfg)
-            # local profiles are fitted on the fastest repeat (see hardware/measure.py)
-            row.update(predicted_ms=round(pred, 4), error_pct=round(100 * (pred - t.min_ms) / t.min_ms, 2))
-        rows.append(row)
+    jobs += [
+        ({"name": cfg.name or cfg.id, "macs": cost(cfg).macs}, cfg, runner(cfg, runtime, threads))
+        for cfg in cfgs
+    ]
+    reference = _reference(args, profile.provenance.get("reference") if profile else None)
+    rows = _time_jobs(jobs, reference, runtime, threads, args)
+    for (_, cfg, _), row in zip(jobs, rows, strict=True):
+        if profile and cfg is not None:
+            pred, ms = profile.predict(cfg), row["ms"]
+            # local profiles are fitted on the fastest repeat, or the reference-scaled time
+            row.update(predicted_ms=round(pred, 4), error_pct=round(100 * (pred - ms) / ms, 2))
     print(render(rows, args.format))
     return 0
 
 
-def _measure_files(args: argparse.Namespace, threads: int) -> list[dict]:
-    from archsearch.hardware.litert_timing import time_tflite
+def _reference(args: argparse.Namespace, default: str | None) -> str | None:
+    """The baseline named by --reference ('none' for none), else `default`; checked here (exit 2)."""
+    from archsearch.baselines import get_baseline
 
-    rows = []
-    for f in args.tflite:
-        t = time_tflite(f, threads, args.warmup, args.repeats)
-        rows.append({"name": Path(f).name, "runtime": "litert", "threads": threads, "median_ms": round(t.median_ms, 4),
-                     "min_ms": round(t.min_ms, 4), "spread_pct": round(t.spread_pct, 2), "repeats": t.repeats})  # fmt: skip
-    return rows
+    name = args.reference or default
+    if not name or name == "none":
+        return None
+    get_baseline(name)  # an unknown name is a one-line error
+    return name
+
+
+def _time_jobs(
+    jobs: list, reference: str | None, runtime: str, threads: int, args: argparse.Namespace
+) -> list[dict]:
+    """Rows of figures for (row, config, runner) jobs: without a reference the median, fastest and
+    spread of the repeats (`ms` is the fastest); with one, the median ratio to it and `ms` = that ratio
+    times the reference's fastest run in this session."""
+    from archsearch.baselines import get_baseline
+    from archsearch.hardware.measure import clock, reference_timer, time_runner
+
+    base = {"runtime": runtime, "threads": threads, "repeats": args.repeats}
+    if reference is None:
+        rows = []
+        for row, _, run in jobs:
+            t = time_runner(run, args.warmup, args.repeats, clock(runtime, threads))
+            rows.append({**row, **base, "ms": round(t.min_ms, 4), "median_ms": round(t.median_ms, 4),
+                         "spread_pct": round(t.spread_pct, 2)})  # fmt: skip
+        return rows
+    timer = reference_timer(get_baseline(reference).config, runtime, threads)
+    rel = [timer.relative(run, args.warmup, args.repeats) for _, _, run in jobs]
+    return [{**row, **base, "ms": round(r.ratio * timer.reference_ms, 4), "ratio": round(r.ratio, 5),
+             "spread_pct": round(r.spread_pct, 2), "reference": reference,
+             "reference_ms": round(timer.reference_ms, 4)} for (row, _, _), r in zip(jobs, rel, strict=True)]  # fmt: skip
 
 
 def _check_timing(args: argparse.Namespace, threads: int) -> None:
@@ -268,7 +301,7 @@ def _from_measurements(args: argparse.Namespace, anchors: list[tuple[str, ArchCo
 
 
 def _here(args: argparse.Namespace):
-    from archsearch.hardware.calibrate import calibrate_here, write_measurements
+    from archsearch.hardware.calibrate import REFERENCE, calibrate_here, write_measurements
     from archsearch.hardware.plot import validation_plot
     from archsearch.resources import UnknownNameError
 
@@ -283,6 +316,7 @@ def _here(args: argparse.Namespace):
     profile, sets, pred = calibrate_here(
         name, runtime=args.runtime or "torch", threads=threads, n_cal=networks, n_val=args.validate,
         repeats=args.repeats, rounds=args.rounds, kind=args.predictor, seed=args.seed, log=_log,
+        reference=_reference(args, REFERENCE),
     )  # fmt: skip
     out_dir = Path(args.out).parent if args.out else Path("hardware_profiles")
     out_dir.mkdir(parents=True, exist_ok=True)

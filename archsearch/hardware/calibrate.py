@@ -22,7 +22,7 @@ import numpy as np
 from archsearch.arch import ArchConfig
 from archsearch.hardware.datasets import read_csv, read_lut, row_samples, split_rows
 from archsearch.hardware.errors import DataError
-from archsearch.hardware.measure import clock, measure
+from archsearch.hardware.measure import clock, measure, reference_timer, runner
 from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.predictors import LatencyPredictor, Sample, network_sample, new_predictor
 from archsearch.hardware.profile import Profile
@@ -120,7 +120,10 @@ class Measured(NamedTuple):
     config: ArchConfig
     ms: float
     spread_pct: float
-    rerun_pct: float  # (slowest - fastest) / fastest of the per-round fastest repeats, in %
+    rerun_pct: float  # (largest - smallest) / smallest of the per-round figures, in %
+
+
+REFERENCE = "mobilenet_v2-1.0-224"  # the reference network every calibration here is timed against
 
 
 def measure_rounds(
@@ -131,30 +134,44 @@ def measure_rounds(
     rounds: int,
     seed: int,
     log: Callable[[str], None],
+    reference: str | None = REFERENCE,
 ) -> dict[str, list[Measured]]:
     """Measure every config of every set `rounds` times, each round in a fresh shuffled order, so a
-    slow spell of a shared machine hits calibration and validation alike and each network gets several
-    chances at a quiet moment. A network's time is its fastest repeat over all rounds; its noise is the
-    spread of the per-round fastest repeats."""
+    slow spell of a shared machine hits calibration and validation alike. Against a `reference`
+    baseline (see `measure.ReferenceTimer`) a network's time is its median ratio over the rounds times
+    the reference's fastest run; without one, its fastest repeat over all rounds (other jobs only add
+    time). Its noise is the spread of the per-round figures."""
+    from archsearch.baselines import get_baseline
+
+    timer = reference_timer(get_baseline(reference).config, runtime, threads) if reference else None
     jobs = [(name, i) for name, cfgs in sets.items() for i in range(len(cfgs))]
     rng = random.Random(seed)
-    best: dict[tuple[str, int], list[float]] = {j: [] for j in jobs}
+    per_round: dict[tuple[str, int], list[float]] = {j: [] for j in jobs}
     spread: dict[tuple[str, int], list[float]] = {j: [] for j in jobs}
     for r in range(rounds):
         rng.shuffle(jobs)
         for job in jobs:
-            t = measure(sets[job[0]][job[1]], runtime, threads, repeats=repeats)
-            best[job].append(t.min_ms)
-            spread[job].append(t.spread_pct)
+            cfg = sets[job[0]][job[1]]
+            if timer:
+                rel = timer.relative(runner(cfg, runtime, threads), repeats=repeats)
+                figure, pct = rel.ratio, rel.spread_pct
+            else:
+                t = measure(cfg, runtime, threads, repeats=repeats)
+                figure, pct = t.min_ms, t.spread_pct
+            per_round[job].append(figure)
+            spread[job].append(pct)
         log(f"  round {r + 1}/{rounds}: measured {len(jobs)} networks")
     out: dict[str, list[Measured]] = {}
     for name, cfgs in sets.items():
         rows = []
         for i, cfg in enumerate(cfgs):
-            b = best[(name, i)]
+            b = per_round[(name, i)]
+            ms = float(np.median(b)) * timer.reference_ms if timer else min(b)
             rerun = 100 * (max(b) - min(b)) / min(b) if len(b) > 1 else float("nan")
-            rows.append(Measured(cfg, min(b), float(np.median(spread[(name, i)])), rerun))
+            rows.append(Measured(cfg, ms, float(np.median(spread[(name, i)])), rerun))
         out[name] = rows
+    if timer:
+        log(f"  reference {reference}: fastest run {timer.reference_ms:.3f} ms (the scale of every time)")
     return out
 
 
@@ -195,6 +212,7 @@ def calibrate_here(
     kind: str = "kernel-linear",
     seed: int = 0,
     log: Callable[[str], None] = print,
+    reference: str | None = REFERENCE,
 ) -> tuple[Profile, dict[str, list[Measured]], np.ndarray]:
     """Measure random mbv2 + rexnet networks (and the MobileNetV1 baselines, for depthwise-separable
     blocks) here, fit on them, and validate on `n_val` other random networks measured alongside."""
@@ -211,7 +229,7 @@ def calibrate_here(
     sets = {"calibration": cal_cfgs, "validation": val_cfgs}
     if runtime == "litert":
         convert_all([*cal_cfgs, *val_cfgs], log)
-    measured = measure_rounds(sets, runtime, threads, repeats, rounds, seed, log)
+    measured = measure_rounds(sets, runtime, threads, repeats, rounds, seed, log, reference)
     cal, val = measured["calibration"], measured["validation"]
     predictor = fit_samples([network_sample(m.config, m.ms) for m in cal], kind)
     pred = predictor.predict_many([m.config for m in val])
@@ -219,7 +237,7 @@ def calibrate_here(
              "median_rerun_pct": round(float(np.median([m.rerun_pct for m in val])), 2),
              "p90_rerun_pct": round(float(np.percentile([m.rerun_pct for m in val], 90)), 2)}  # fmt: skip
     validation = {"unseen_random": {"set": f"{len(val)} random mbv2 + rexnet networks (seed {seed + 1}) never "
-                                           f"used in calibration (fastest repeat over {rounds} rounds)",
+                                           f"used in calibration, timed in the same {rounds} rounds",
                                     **accuracy(pred, [m.ms for m in val]), "measurement_noise": noise}}  # fmt: skip
     profile = Profile(
         name=name,
@@ -235,15 +253,22 @@ def calibrate_here(
             "date": TODAY,
             "samples": len(cal),
             "data": f"{name}.measurements.csv",
-            "method": f"whole-network timings (3 warm-up, fastest of {repeats} repeats in each of {rounds} "
-            f"rounds; calibration and validation shuffled together every round) of random mbv2 + rexnet "
-            f"networks (seed {seed}) and the MobileNetV1 baselines at 128 and 224"
+            "method": f"whole-network timings (3 warm-up, {repeats} repeats in each of {rounds} rounds; "
+            f"calibration and validation shuffled together every round) of random mbv2 + rexnet "
+            f"networks (seed {seed}) and the MobileNetV1 baselines at 128 and 224; "
+            + (
+                f"each repeat timed between two runs of {reference}, a network's time its median ratio to "
+                f"them times {reference}'s fastest run"
+                if reference
+                else "a network's time its fastest repeat"
+            )
             + (
                 "; the calling thread's CPU time (LiteRT, 1 thread)"
                 if clock(runtime, threads) is time.thread_time
                 else ""
             ),
             "seconds": round(time.time() - t0, 1),
+            **({"reference": reference} if reference else {}),
         },  # fmt: skip
         validation=validation,
     )

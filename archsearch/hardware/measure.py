@@ -4,9 +4,16 @@ Runtimes: `torch` (eager CPU), `onnxruntime` (CPU graph runtime: fused kernels),
 converted to TF-Lite and run by the LiteRT interpreter with XNNPACK, as on a phone; batch 1; needs the
 `mobile` extra, see `litert_timing.py`) and `cuda` (torch on the GPU, synchronised around each run).
 Each repeat times one forward pass at the given batch; the spread (interquartile range over the
-median) is the measurement noise that calibration reports beside its prediction error. Calibration
-fits the fastest repeat: on a shared machine other jobs only ever add time, so the minimum is the
-stable statistic.
+median) is the measurement noise that calibration reports beside its prediction error.
+
+On a virtual machine the host's own load changes how fast a core runs from one second to the next
+(measured here: a fixed 1-thread matmul loop, fastest of 3, took 46-94 ms within two minutes; whole
+rounds of network timings ran 1.3-1.6x slower than the first, even in the calling thread's CPU time).
+No statistic of a lone workload's times removes that, so `ReferenceTimer` times each workload between
+runs of a fixed reference network and keeps the ratio: a slow spell slows both alike. Half the rounds
+against the other half, 104 networks: the ratio moved by a median 1.5% (p90 5%), the fastest raw
+repeat by 33%. The ratio times the reference's fastest run in the session gives milliseconds on the
+quiet machine's scale.
 """
 
 from __future__ import annotations
@@ -145,6 +152,53 @@ def time_runner(
         times.append((clock() - t0) * 1e3)
     q1, med, q3 = np.percentile(times, [25, 50, 75])
     return Timing(float(med), float(100 * (q3 - q1) / med), repeats, float(min(times)))
+
+
+class Relative(NamedTuple):
+    ratio: float  # median over repeats of the workload's time / the mean of the reference runs beside it
+    spread_pct: float  # interquartile range / median of those ratios, in %
+    repeats: int
+
+
+class ReferenceTimer:
+    """Times workloads interleaved with a fixed reference workload (reference, run, reference, run, ...,
+    reference): each repeat's time is divided by the mean of the two reference runs around it. The
+    reference's fastest run over the whole session (`reference_ms`) turns ratios into milliseconds."""
+
+    def __init__(self, reference: Callable[[], None], clock: Callable[[], float] = time.perf_counter,
+                 warmup: int = 3):  # fmt: skip
+        self.reference, self.clock = reference, clock
+        self.reference_ms = float("inf")
+        for _ in range(warmup):
+            reference()
+
+    def _reference(self) -> float:
+        ms = self._time(self.reference)
+        self.reference_ms = min(self.reference_ms, ms)
+        return ms
+
+    def _time(self, run: Callable[[], None]) -> float:
+        t0 = self.clock()
+        run()
+        return (self.clock() - t0) * 1e3
+
+    def relative(self, run: Callable[[], None], warmup: int = 3, repeats: int = 10) -> Relative:
+        for _ in range(warmup):
+            run()
+        before = self._reference()
+        ratios = []
+        for _ in range(repeats):
+            t = self._time(run)
+            after = self._reference()
+            ratios.append(t / (0.5 * (before + after)))
+            before = after
+        q1, med, q3 = np.percentile(ratios, [25, 50, 75])
+        return Relative(float(med), float(100 * (q3 - q1) / med), repeats)
+
+
+def reference_timer(reference: ArchConfig, runtime: str, threads: int) -> ReferenceTimer:
+    """A `ReferenceTimer` whose reference is `reference` run on `runtime` with `threads`."""
+    return ReferenceTimer(runner(reference, runtime, threads), clock(runtime, threads))
 
 
 def measure(
