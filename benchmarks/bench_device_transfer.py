@@ -12,7 +12,8 @@ Methods compared by leaving grid points out (each predicted by a profile fitted 
   factors per-kernel-group factors from the table + power law (the shipped profile)
   measured power law from *measured* local times (needs each network timed here: not usable in a search)
 
-Run: `python benchmarks/bench_device_transfer.py [--write]` (seconds; --write rewrites hardware_profiles/pixel.yaml).
+Run: `python benchmarks/bench_device_transfer.py [--times CSV] [--write]` (seconds; --write rewrites
+hardware_profiles/pixel.yaml; --times reads another cache of local times, default the one below).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ PROXYLESS_MS = 78.0
 UNSEEN = (MBV2, "proxylessnas_mobile")  # never in the local model's fit either
 
 
-def load():
-    times = read_local_times(TIMES)
+def load(times_path: Path = TIMES):
+    times = read_local_times(times_path)
     lut = read_lut(shared_file(LUT))
     blocks = [BlockPoint(e.sample, times.blocks.get(e.key)) for e in lut]
     with shared_file(GRID).open(newline="") as f:
@@ -79,8 +80,9 @@ def _mbv2_point(times, measured: bool) -> NetworkPoint:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="rewrite hardware_profiles/pixel.yaml")
+    ap.add_argument("--times", type=Path, default=TIMES, help=f"local LiteRT times (default {TIMES})")
     args = ap.parse_args()
-    times, lut, blocks, grid, base, n_base = load()
+    times, lut, blocks, grid, base, n_base = load(args.times)
     points = [p for _, _, p in grid]
     truth = np.array([p.device_ms for p in points])
     widths, sides = [w for w, _, _ in grid], [r for _, r, _ in grid]
@@ -139,7 +141,7 @@ def main() -> None:
     print(f"\nfactors: {', '.join(f'{g} {v:.2f}' for g, v in final.factors.items())}")
     print(f"power law: scale {final.scale:.4g}, exponent {final.exponent:.4f}")
     if args.write:
-        _write(final, results["factors"], checks, n_base, timed_blocks, len(blocks))
+        _write(final, results["factors"], checks, n_base, timed_blocks, len(blocks), args.times)
 
 
 def _leave_out(base, blocks, points, groups, always, measured: bool) -> np.ndarray:
@@ -160,7 +162,7 @@ def _leave_out(base, blocks, points, groups, always, measured: bool) -> np.ndarr
     return pred
 
 
-def _write(final: Transfer, figs, checks, n_base: int, timed: int, n_blocks: int) -> None:
+def _write(final: Transfer, figs, checks, n_base: int, timed: int, n_blocks: int, times: Path) -> None:
     (loo, mx), (w, _), (r, _) = figs
     validation = {
         "leave_one_out": {"set": "MnasNet-A1 grid (25 networks), each predicted by a profile fitted without it", **loo,
@@ -183,9 +185,9 @@ def _write(final: Transfer, figs, checks, n_base: int, timed: int, n_blocks: int
             "source": "transfer",
             "date": TODAY,
             "samples": 26 + n_blocks,
-            "data": [LUT, GRID, str(TIMES.name)],
+            "data": [LUT, GRID, str(times.name)],
             "method": "few-shot transfer (archsearch/hardware/transfer.py): a kernel-linear model of local LiteRT "
-            f"times (XNNPACK, 1 thread; {n_base} samples of {TIMES.name}) corrected per kernel group by the "
+            f"times (XNNPACK, 1 thread; {n_base} samples of {times.name}) corrected per kernel group by the "
             f"phone's per-block table ({n_blocks} entries, {timed} timed here as lone blocks, the rest split by "
             "the local model) and mapped to the phone by a power law over 26 whole networks: the 25 MnasNet-A1 "
             f"grid points and {MBV2} = {MBV2_MS} ms, each one point of equal weight. "

@@ -28,16 +28,20 @@ def cache_dir() -> Path:
 
 
 def cache_key(cfg: ArchConfig) -> str:
-    """Hash of the network's JSON without its name (the same network under two names converts once)
-    and of the converter's version (a new converter may lower differently)."""
+    """Hash of the network's JSON without its name (the same network under two names converts once)."""
+    return text_key(cfg.with_(name="").to_json())
+
+
+def text_key(text: str) -> str:
+    """Hash of a workload's description and of the converter's version (a new converter may lower
+    differently)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         converter = version("litert-torch")
     except PackageNotFoundError:
         converter = "none"
-    text = f"{converter}\n{cfg.with_(name='').to_json()}"
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{converter}\n{text}".encode()).hexdigest()[:24]
 
 
 def cached_tflite(cfg: ArchConfig, cache: Path | None = None) -> Path:

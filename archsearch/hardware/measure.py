@@ -100,17 +100,14 @@ def runner(cfg: ArchConfig, runtime: str = "torch", threads: int = 1, batch: int
     raise MeasureError(f"unknown runtime {runtime!r}; available: {', '.join(RUNTIMES)}")
 
 
-def part_runner(part: Part, runtime: str = "torch", threads: int = 1) -> Callable[[], None]:
-    """One forward pass of a lone part (a block, or the stem/head kernels): a micro-benchmark."""
-    import torch
+def part_module(part: Part):  # -> torch.nn.Module
+    """A lone part (a block, or the stem/head kernels) as an eval-mode torch module taking NCHW
+    `1 x cin x h x h` (its first kernel's input; a linear part takes `1 x cin x 1 x 1` and flattens it):
+    what micro-benchmarks time, on torch or converted to TF-Lite."""
     from torch import nn
 
-    from archsearch.models import ConvBNAct, build_block
+    from archsearch.models import ConvBNAct, build_block, make_act
 
-    if runtime != "torch":
-        raise MeasureError(f"micro-benchmarks run on torch only, not {runtime}")
-    torch.set_num_threads(threads)
-    first = part.kernels[0]
     layers: list[nn.Module] = []
     if part.block is not None:
         layers.append(build_block(part.block))
@@ -120,13 +117,22 @@ def part_runner(part: Part, runtime: str = "torch", threads: int = 1) -> Callabl
         elif k.kind == "pool":
             layers.append(nn.AdaptiveAvgPool2d(1))
         elif k.kind == "linear":
-            layers += [nn.Flatten(), nn.Linear(k.cin, k.cout, bias=k.bias)]
+            layers += [nn.Flatten(), nn.Linear(k.cin, k.cout, bias=k.bias), make_act(k.act)]
         else:
             raise MeasureError(f"cannot micro-benchmark a lone {k.kind} kernel")
-    model = nn.Sequential(*layers).eval()
+    return nn.Sequential(*layers).eval()
+
+
+def part_runner(part: Part, runtime: str = "torch", threads: int = 1) -> Callable[[], None]:
+    """One forward pass of a lone part on torch (`part_module`): a micro-benchmark."""
+    import torch
+
+    if runtime != "torch":
+        raise MeasureError(f"micro-benchmarks run on torch only, not {runtime}")
+    torch.set_num_threads(threads)
+    model = part_module(part)
+    first = part.kernels[0]
     x = torch.zeros(1, first.cin, first.h_in, first.h_in)
-    if first.kind == "linear":
-        x = x.flatten(1)
 
     def run() -> None:
         with torch.inference_mode():
