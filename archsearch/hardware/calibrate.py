@@ -27,7 +27,7 @@ from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.predictors import LatencyPredictor, Sample, network_sample, new_predictor
 from archsearch.hardware.profile import Profile
 
-TODAY = dt.date(2026, 11, 23).isoformat()
+TODAY = dt.date.today().isoformat()  # the day a profile is written, recorded in its provenance
 RUNTIME_NAMES = {"torch": "PyTorch eager CPU", "onnxruntime": "ONNX Runtime CPU",
                  "litert": "TF-Lite (LiteRT interpreter, XNNPACK CPU)", "cuda": "PyTorch CUDA"}  # fmt: skip
 
