@@ -139,3 +139,43 @@ def test_missing_extra_is_one_line_naming_the_install(monkeypatch, tmp_path: Pat
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "archsearch[mobile]" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_kit_round_trip_with_this_machines_litert_as_the_phone(
+    exported: tuple[Path, str], sample_cfg, tmp_path, monkeypatch, capsys
+) -> None:
+    """export-set -> `measure --tflite` (real LiteRT) -> manifest -> `calibrate --from-measurements`:
+    the sample network under four names (the conversion cache ignores names, so nothing reconverts)."""
+    import csv
+
+    from archsearch.hardware import litert_timing, load_profile
+    from archsearch.hardware.kit import export_set
+
+    path, _ = exported
+    monkeypatch.setenv("ARCHSEARCH_CACHE", str(tmp_path / "cache"))
+    cached = litert_timing.cache_dir() / f"{litert_timing.cache_key(sample_cfg)}.tflite"
+    cached.parent.mkdir(parents=True)
+    shutil.copy(path, cached)
+    monkeypatch.setattr("archsearch.export.tflite_file.export_tflite", _no_conversion)
+    manifest = export_set(tmp_path / "kit", [sample_cfg.with_(name=f"tiny-{i}") for i in range(4)], log=print)
+    with manifest.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    files = [x for r in rows for x in ("--tflite", str(manifest.parent / r["file"]))]
+    capsys.readouterr()
+    assert main(["measure", *files, "--repeats", "5", "--format", "json"]) == 0
+    timed = {t["name"]: t["ms"] for t in json.loads(capsys.readouterr().out)}
+    for r in rows:
+        r["ms"] = timed[r["file"]]
+    with manifest.open("w", newline="") as f:
+        w = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    out = tmp_path / "phone.yaml"
+    argv = ["calibrate", "--from-measurements", str(manifest), "--name", "phone", "--base", "local-litert",
+            "--out", str(out), "--plot", str(tmp_path / "plot.html"), "--format", "json"]  # fmt: skip
+    assert main(argv) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["validation"] == "held_out" and row["n"] == 1
+    phone = load_profile(str(out))
+    median = sorted(timed.values())[len(timed) // 2]
+    assert phone.predictor.kind == "transfer" and abs(phone.predict(sample_cfg) / median - 1) < 0.3
