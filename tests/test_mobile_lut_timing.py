@@ -83,3 +83,21 @@ def test_timed_against_a_reference_and_read_back(converted: dict, tmp_path: Path
     times = read_local_times(tmp_path / "t.csv")
     assert times.networks == {} and set(times.blocks) == {"block-key", LOGITS}
     assert times.blocks[LOGITS] == pytest.approx(by_key[LOGITS].local_ms, rel=1e-5)
+
+
+def test_note10_transfer_profile_predicts_its_tables_and_does_not_replace_note10(shared_data: Path) -> None:
+    from archsearch.baselines import get_baseline
+    from archsearch.hardware import load_profile
+    from archsearch.hardware.datasets import read_lut
+    from archsearch.hardware.metrics import accuracy
+
+    p = load_profile("note10-transfer")
+    assert p.predictor.kind == "transfer" and p.predictor.exponent == 1.0  # no whole-network points
+    entries = read_lut(shared_data / "latency/note10_ofa_block_lut/224_lookup_table.yaml")
+    a = accuracy([p.predictor.predict_sample(e.sample) for e in entries], [e.sample.ms for e in entries])
+    assert a["mape"] < 10 and a["kendall_tau"] > 0.9
+    # shipped beside note10, not in its place: worse on held-out tables, and the file says so
+    v = p.validation
+    assert v["lut_cv"]["mape"] > v["lut_cv_kernel_linear"]["mape"]
+    assert load_profile("note10").predictor.kind == "kernel-linear"
+    assert 10 < p.predict(get_baseline("mobilenet_v2-1.0-224").config) < 40
