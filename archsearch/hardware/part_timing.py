@@ -144,4 +144,4 @@ def write_times(path: Path, rows: Sequence[Timed], rounds: int, machine: str, da
         for t in rows:
             wl = t.workload
             w.writerow([wl.kind, wl.name, wl.config, f"{t.local_ms:.6g}", f"{t.median_ms:.6g}",
-                        f"{t.spread_pct:.2f}", rounds, machine, date, f"{t.ratio:.6f}"])  # fmt: skip
+                        f"{t.spread_pct:.2f}", rounds, machine, date, f"{t.ratio:.6g}"])  # fmt: skip
