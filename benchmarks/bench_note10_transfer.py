@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,12 +39,13 @@ from archsearch.arch import ArchConfig
 from archsearch.baselines import get_baseline
 from archsearch.hardware.calibrate import TODAY
 from archsearch.hardware.datasets import read_lut
+from archsearch.hardware.errors import DataError, ProfileError
 from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.predictors import KernelLinear, Sample, network_sample
 from archsearch.hardware.profile import Profile, load_profile
 from archsearch.hardware.transfer import FACTOR_GROUPS, BlockPoint, Transfer, fit_transfer, read_local_times
 from archsearch.published import efficientnet_b0
-from archsearch.shared import shared_file
+from archsearch.shared import SharedDataMissing, shared_file
 
 TIMES = Path("hardware_profiles/note10.litert-times.csv")
 SIDES = (160, 176, 192, 208, 224)
@@ -67,7 +69,7 @@ def load(times_path: Path) -> tuple[dict[int, list[BlockPoint]], KernelLinear]:
               for r in SIDES}  # fmt: skip
     base = load_profile(BASE).predictor
     if not isinstance(base, KernelLinear):
-        raise SystemExit(f"error: the {BASE} profile's predictor is {base.kind}, not kernel-linear")
+        raise ProfileError(f"the {BASE} profile's predictor is {base.kind}, not kernel-linear")
     return tables, base
 
 
@@ -141,7 +143,11 @@ def main() -> None:
     ap.add_argument("--times", type=Path, default=TIMES, help=f"local LiteRT times (default {TIMES})")
     ap.add_argument("--write", metavar="NAME", help="write hardware_profiles/NAME.yaml (the transfer method)")
     args = ap.parse_args()
-    tables, base = load(args.times)
+    try:
+        tables, base = load(args.times)
+    except (DataError, ProfileError, SharedDataMissing) as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
     entries = [b for r in SIDES for b in tables[r]]
     timed = sum(b.local_ms is not None for b in entries)
     print(f"base: the {BASE} profile's kernel-linear model; table entries timed here: {timed}/{len(entries)}")

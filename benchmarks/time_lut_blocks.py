@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         "--convert-only", action="store_true", help="convert (and cache) everything, time nothing"
     )
     args = ap.parse_args(argv)
+    if not args.lut and not args.network:
+        ap.error("nothing to time: give --lut and/or --network")
     if not args.convert_only and args.out is None:
         ap.error("--out is required unless --convert-only")
     try:
@@ -77,9 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             workloads.append(lut_workload(key, part))
             if i % 20 == 0 or i == len(entries):
                 log(f"  {i}/{len(entries)} entries ({time.time() - t0:.0f} s)")
-        for cfg in cfgs:
+        for i, cfg in enumerate(cfgs, 1):
             workloads.append(network_workload(cfg))
-            log(f"  {cfg.name} ({time.time() - t0:.0f} s)")
+            if i % 10 == 0 or i == len(cfgs):
+                log(f"  {i}/{len(cfgs)} networks ({time.time() - t0:.0f} s)")
         reference = cached_tflite(get_baseline(REFERENCE).config)
         if args.convert_only:
             return 0
