@@ -51,10 +51,12 @@ def test_a_part_converts_like_its_torch_module_and_is_cached(converted: dict, mo
             .standard_normal((1, first.cin, first.h_in, first.h_in))
             .astype(np.float32)
         )
-        out = run_tflite(path.read_bytes(), x)
+        out = run_tflite(path.read_bytes(), x.transpose(0, 2, 3, 1))  # NHWC in, as inside a network
         torch.manual_seed(0)  # part_tflite's weights
         with torch.no_grad():
             want = part_module(part)(torch.from_numpy(x)).numpy()
+        if want.ndim == 4:  # and NHWC out
+            want = want.transpose(0, 2, 3, 1)
         assert out.shape == want.shape and np.allclose(out, want, atol=1e-4)
     monkeypatch.setattr("archsearch.export.tflite_file.export_tflite", _no_conversion)
     part, path = converted["block"]

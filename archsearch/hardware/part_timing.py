@@ -52,11 +52,12 @@ class Timed(NamedTuple):
 
 
 def part_tflite(part: Part, cache: Path | None = None) -> Path:
-    """The .tflite of a lone part (random weights), converted on first use and cached by its key."""
+    """The .tflite of a lone part (random weights), NHWC in and out as inside a network, converted on
+    first use and cached by its key."""
     from archsearch.export.tflite_file import export_tflite, write_atomic
 
     what = repr(part.block) if part.block is not None else repr(part.kernels)
-    path = (cache or cache_dir()) / f"{text_key(f'part {part.key} {what}')}.tflite"
+    path = (cache or cache_dir()) / f"{text_key(f'part nhwc {part.key} {what}')}.tflite"
     if path.is_file():
         return path
     import torch
@@ -64,7 +65,7 @@ def part_tflite(part: Part, cache: Path | None = None) -> Path:
     torch.manual_seed(0)
     first = part.kernels[0]
     try:
-        data = export_tflite(part_module(part), first.cin, first.h_in)
+        data = export_tflite(part_module(part), first.cin, first.h_in, channels_last=True)
     except ExportError as e:
         raise MeasureError(f"{part.label}: {e}") from None
     return write_atomic(path, data)
