@@ -223,9 +223,8 @@ def _write(name: str, final: Transfer, results: dict, others: dict, n: int, time
         validation=validation,
         notes="Not the default Note10 profile: on held-out tables it is worse than `note10` (lut_cv against "
         "lut_cv_kernel_linear). It differs in width scaling, which the tables never vary and which its local "
-        "base learned from whole networks of many widths, and on kernels the tables lack (SiLU takes the factor "
-        "fitted on h-swish: ReXNet and EfficientNet come out 1.7-1.8x note10's figure; see side_by_side); "
-        "nothing here says which is right. Like `note10` it "
+        "base learned from whole networks of many widths, and on kernels the tables lack (SiLU); see "
+        "side_by_side: nothing here says which is right, read the gap as the uncertainty there. Like `note10` it "
         "predicts the sum of blocks timed alone, not a whole network's time (on the Pixel 1 that sum came out "
         "18% above the whole network): anchor a measured network to fix the level.",
     )

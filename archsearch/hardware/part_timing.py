@@ -2,8 +2,9 @@
 
 A device's per-block table says what each block costs on the device; `transfer.py` needs what the same
 block costs here. Each entry's part (a block, or the stem/head kernels) is built alone
-(`measure.part_module`), converted to TF-Lite once (cached beside the networks' conversions, keyed by the
-part and the converter's version) and timed the way calibrations are: every round in a fresh shuffled
+(`measure.part_module`), converted to TF-Lite once, NHWC in and out as inside a network (NCHW would add two
+layout transposes: 3-35% of a lone block's time), cached beside the networks' conversions by the part and the
+converter's version, and timed the way calibrations are: every round in a fresh shuffled
 order, each repeat between two runs of the reference network (`measure.ReferenceTimer`), a workload's time
 its median ratio over the rounds times the reference's fastest run. A repeat runs a small workload
 `inner` times back to back (at least `MIN_REPEAT_MS` of work), as a table's device times are means over
