@@ -16,6 +16,7 @@ import argparse
 import csv
 import random
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from archsearch.hardware import load_profile
 from archsearch.hardware.calibrate import REFERENCE
 from archsearch.hardware.kit import MANIFEST, diverse_configs, export_set, read_manifest
 from archsearch.hardware.litert_timing import cached_tflite, tflite_runner
-from archsearch.hardware.measure import ReferenceTimer, clock
+from archsearch.hardware.measure import ReferenceTimer, clock, time_in_rounds
 from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.transfer import NetworkPoint, fit_transfer
 from archsearch.resources import find
@@ -78,18 +79,11 @@ def main() -> None:
     manifest = export_set(work / "kit", cfgs, threads=1, log=lambda m: None)
     with manifest.open(newline="") as f:
         rows = list(csv.DictReader(f))
-    timer = ReferenceTimer(tflite_runner(cached_tflite(get_baseline(REFERENCE).config)), clock("litert", 1))
-    ratios: dict[str, list[float]] = {r["file"]: [] for r in rows}
-    rng = random.Random(0)
-    for _ in range(args.rounds):
-        order = list(ratios)
-        rng.shuffle(order)
-        for file in order:
-            ratios[file].append(
-                timer.relative(tflite_runner(manifest.parent / file), repeats=args.repeats).ratio
-            )
-    for r in rows:
-        r["ms"] = f"{float(np.median(ratios[r['file']])) * timer.reference_ms:.4f}"
+    tick = clock("litert", 1)
+    timer = ReferenceTimer(tflite_runner(cached_tflite(get_baseline(REFERENCE).config)), tick)
+    runners = [partial(tflite_runner, manifest.parent / r["file"]) for r in rows]
+    for r, f in zip(rows, time_in_rounds(runners, timer, args.rounds, args.repeats, clock=tick), strict=True):
+        r["ms"] = f"{f.ms:.4f}"
     with manifest.open("w", newline="") as f:
         w = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
         w.writeheader()

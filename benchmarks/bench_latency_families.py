@@ -45,7 +45,7 @@ def main() -> None:
     nets["MobileNetV2 grid"] = [b.config for b in all_baselines(("mobilenet_v2",))]
     nets["ReXNet widths"] = [b.config for b in all_baselines(("rexnet",))]
     # Same statistic as the calibration: fastest repeat over shuffled rounds (see hardware/calibrate.py).
-    rounds = measure_rounds(nets, runtime, threads, args.repeats, args.rounds, 1, lambda _: None)
+    rounds, _ = measure_rounds(nets, runtime, threads, args.repeats, args.rounds, 1, lambda _: None)
     measured = {fam: [m.ms for m in ms] for fam, ms in rounds.items()}
 
     groups = defaultdict(list)

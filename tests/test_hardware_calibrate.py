@@ -10,7 +10,7 @@ import pytest
 from synthetic_device import device_ms, kernels_ms
 
 from archsearch.arch import Block
-from archsearch.hardware import calibrate
+from archsearch.hardware import calibrate, measure
 from archsearch.hardware.calibrate import calibrate_here, fit_csv, fit_lut
 from archsearch.hardware.datasets import read_csv, read_lut, row_samples, split_rows
 from archsearch.hardware.features import block_part
@@ -92,8 +92,8 @@ class _FakeReferenceTimer:
 
 @pytest.mark.parametrize("reference", [None, "mobilenet_v2-1.0-224"])
 def test_local_path_with_a_fake_timer(monkeypatch, reference):
-    monkeypatch.setattr(
-        calibrate, "measure", lambda cfg, *a, **k: Timing(device_ms(cfg), 1.0, 3, device_ms(cfg))
+    monkeypatch.setattr(  # the runner is the config itself; timing it reads the synthetic device
+        measure, "time_runner", lambda cfg, *a, **k: Timing(device_ms(cfg), 1.0, 3, device_ms(cfg))
     )
     monkeypatch.setattr(calibrate, "reference_timer", lambda *a: _FakeReferenceTimer())
     monkeypatch.setattr(calibrate, "runner", lambda cfg, *a: cfg)

@@ -14,6 +14,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -22,7 +23,7 @@ import numpy as np
 from archsearch.arch import ArchConfig
 from archsearch.hardware.datasets import read_csv, read_lut, row_samples, split_rows
 from archsearch.hardware.errors import DataError
-from archsearch.hardware.measure import clock, measure, reference_timer, runner
+from archsearch.hardware.measure import clock, reference_timer, runner, time_in_rounds
 from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.predictors import LatencyPredictor, Sample, network_sample, new_predictor
 from archsearch.hardware.profile import Profile
@@ -135,44 +136,25 @@ def measure_rounds(
     seed: int,
     log: Callable[[str], None],
     reference: str | None = REFERENCE,
-) -> dict[str, list[Measured]]:
-    """Measure every config of every set `rounds` times, each round in a fresh shuffled order, so a
-    slow spell of a shared machine hits calibration and validation alike. Against a `reference`
-    baseline (see `measure.ReferenceTimer`) a network's time is its median ratio over the rounds times
-    the reference's fastest run; without one, its fastest repeat over all rounds (other jobs only add
-    time). Its noise is the spread of the per-round figures."""
+) -> tuple[dict[str, list[Measured]], float | None]:
+    """Measure every config of every set in `rounds` shuffled rounds (`measure.time_in_rounds`), so a
+    slow spell of a shared machine hits calibration and validation alike; against a `reference`
+    baseline (see `measure.ReferenceTimer`) unless it is None. Also returns the reference's fastest run
+    (the ms scale of every time: it drifts by ~10% from one session to the next, ratios do not)."""
     from archsearch.baselines import get_baseline
 
     timer = reference_timer(get_baseline(reference).config, runtime, threads) if reference else None
-    jobs = [(name, i) for name, cfgs in sets.items() for i in range(len(cfgs))]
-    rng = random.Random(seed)
-    per_round: dict[tuple[str, int], list[float]] = {j: [] for j in jobs}
-    spread: dict[tuple[str, int], list[float]] = {j: [] for j in jobs}
-    for r in range(rounds):
-        rng.shuffle(jobs)
-        for job in jobs:
-            cfg = sets[job[0]][job[1]]
-            if timer:
-                rel = timer.relative(runner(cfg, runtime, threads), repeats=repeats)
-                figure, pct = rel.ratio, rel.spread_pct
-            else:
-                t = measure(cfg, runtime, threads, repeats=repeats)
-                figure, pct = t.min_ms, t.spread_pct
-            per_round[job].append(figure)
-            spread[job].append(pct)
-        log(f"  round {r + 1}/{rounds}: measured {len(jobs)} networks")
-    out: dict[str, list[Measured]] = {}
-    for name, cfgs in sets.items():
-        rows = []
-        for i, cfg in enumerate(cfgs):
-            b = per_round[(name, i)]
-            ms = float(np.median(b)) * timer.reference_ms if timer else min(b)
-            rerun = 100 * (max(b) - min(b)) / min(b) if len(b) > 1 else float("nan")
-            rows.append(Measured(cfg, ms, float(np.median(spread[(name, i)])), rerun))
-        out[name] = rows
+    jobs = [cfg for cfgs in sets.values() for cfg in cfgs]
+    figures = time_in_rounds([partial(runner, cfg, runtime, threads) for cfg in jobs], timer, rounds, repeats,
+                             seed, log, clock(runtime, threads))  # fmt: skip
+    measured = iter(
+        Measured(cfg, f.ms, f.spread_pct, f.rerun_pct) for cfg, f in zip(jobs, figures, strict=True)
+    )
     if timer:
         log(f"  reference {reference}: fastest run {timer.reference_ms:.3f} ms (the scale of every time)")
-    return out
+    return {name: [next(measured) for _ in cfgs] for name, cfgs in sets.items()}, (
+        timer.reference_ms if timer else None
+    )
 
 
 def convert_all(cfgs: Sequence[ArchConfig], log: Callable[[str], None]) -> None:
@@ -229,7 +211,7 @@ def calibrate_here(
     sets = {"calibration": cal_cfgs, "validation": val_cfgs}
     if runtime == "litert":
         convert_all([*cal_cfgs, *val_cfgs], log)
-    measured = measure_rounds(sets, runtime, threads, repeats, rounds, seed, log, reference)
+    measured, reference_ms = measure_rounds(sets, runtime, threads, repeats, rounds, seed, log, reference)
     cal, val = measured["calibration"], measured["validation"]
     predictor = fit_samples([network_sample(m.config, m.ms) for m in cal], kind)
     pred = predictor.predict_many([m.config for m in val])
@@ -268,7 +250,7 @@ def calibrate_here(
                 else ""
             ),
             "seconds": round(time.time() - t0, 1),
-            **({"reference": reference} if reference else {}),
+            **({"reference": reference, "reference_ms": round(reference_ms, 4)} if reference_ms else {}),
         },  # fmt: skip
         validation=validation,
     )

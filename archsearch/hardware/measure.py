@@ -19,9 +19,10 @@ quiet machine's scale.
 from __future__ import annotations
 
 import io
+import random
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -174,13 +175,18 @@ class ReferenceTimer:
     def __init__(self, reference: Callable[[], None], clock: Callable[[], float] = time.perf_counter,
                  warmup: int = 3):  # fmt: skip
         self.reference, self.clock = reference, clock
-        self.reference_ms = float("inf")
+        self.reference_runs: list[float] = []  # ms of every timed reference run
         for _ in range(warmup):
             reference()
 
+    @property
+    def reference_ms(self) -> float:
+        """The reference's fastest run so far: the quiet machine's scale."""
+        return min(self.reference_runs, default=float("inf"))
+
     def _reference(self) -> float:
         ms = self._time(self.reference)
-        self.reference_ms = min(self.reference_ms, ms)
+        self.reference_runs.append(ms)
         return ms
 
     def _time(self, run: Callable[[], None]) -> float:
@@ -200,6 +206,53 @@ class ReferenceTimer:
             before = after
         q1, med, q3 = np.percentile(ratios, [25, 50, 75])
         return Relative(float(med), float(100 * (q3 - q1) / med), repeats)
+
+
+class RoundFigures(NamedTuple):
+    ms: float  # the median ratio x the reference's fastest run; without a reference the fastest repeat
+    ratio: float  # the median ratio over rounds (nan without a reference)
+    spread_pct: float  # the median over rounds of the repeats' spread
+    rerun_pct: float  # (largest - smallest) / smallest of the per-round figures, in %
+
+
+def time_in_rounds(
+    runners: Sequence[Callable[[], Callable[[], None]]],
+    timer: ReferenceTimer | None,
+    rounds: int,
+    repeats: int,
+    seed: int = 0,
+    log: Callable[[str], None] = lambda _: None,
+    clock: Callable[[], float] = time.perf_counter,
+    warmup: int = 3,
+) -> list[RoundFigures]:
+    """Time every workload (`runners[i]()` makes a fresh runner: a new interpreter each round) in
+    `rounds` rounds, each in a fresh shuffled order, so a slow spell hits every workload alike.
+    Against `timer`'s reference a round's figure is the median ratio; without one (timed on `clock`)
+    the fastest repeat, as other jobs only ever add time."""
+    per_round: list[list[float]] = [[] for _ in runners]
+    spread: list[list[float]] = [[] for _ in runners]
+    order = list(range(len(runners)))
+    rng = random.Random(seed)
+    t0 = time.time()
+    for r in range(rounds):
+        rng.shuffle(order)
+        for i in order:
+            if timer:
+                rel = timer.relative(runners[i](), warmup, repeats)
+                per_round[i].append(rel.ratio)
+                spread[i].append(rel.spread_pct)
+            else:
+                t = time_runner(runners[i](), warmup, repeats, clock)
+                per_round[i].append(t.min_ms)
+                spread[i].append(t.spread_pct)
+        log(f"  round {r + 1}/{rounds}: timed {len(runners)} workloads ({time.time() - t0:.0f} s)")
+    out = []
+    for figures, spreads in zip(per_round, spread, strict=True):
+        ratio = float(np.median(figures)) if timer else float("nan")
+        ms = ratio * timer.reference_ms if timer else min(figures)
+        rerun = 100 * (max(figures) - min(figures)) / min(figures) if len(figures) > 1 else float("nan")
+        out.append(RoundFigures(ms, ratio, float(np.median(spreads)), rerun))
+    return out
 
 
 def reference_timer(reference: ArchConfig, runtime: str, threads: int) -> ReferenceTimer:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import csv
 import math
-import random
-import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +27,7 @@ from archsearch.export import ExportError
 from archsearch.hardware.errors import MeasureError
 from archsearch.hardware.features import Part
 from archsearch.hardware.litert_timing import cache_dir, cached_tflite, text_key, tflite_runner
-from archsearch.hardware.measure import ReferenceTimer, clock, part_module, time_runner
+from archsearch.hardware.measure import ReferenceTimer, clock, part_module, time_in_rounds, time_runner
 
 MIN_REPEAT_MS = 2.0  # a repeat of a small workload loops it until about this much work
 COLUMNS = ("kind", "name", "config", "local_ms", "median_ms", "spread_pct", "rounds", "machine", "date",
@@ -80,7 +79,9 @@ def network_workload(cfg: ArchConfig) -> Workload:
     return Workload("network", cfg.name, cfg.to_json(), cached_tflite(cfg))
 
 
-def _looped(run: Callable[[], None], inner: int) -> Callable[[], None]:
+def _looped_runner(tflite: Path, inner: int) -> Callable[[], None]:
+    """A fresh interpreter of `tflite` whose run invokes it `inner` times back to back."""
+    run = tflite_runner(tflite)
     if inner == 1:
         return run
 
@@ -104,36 +105,16 @@ def time_workloads(
     if rounds < 1 or repeats < 1:
         raise MeasureError(f"rounds and repeats must be >= 1, got {rounds} and {repeats}")
     tick = clock("litert", 1)
-    ref_run, ref_times = tflite_runner(reference), []
-
-    def recorded() -> None:  # the reference, its every run kept for the median
-        t0 = tick()
-        ref_run()
-        ref_times.append(tick() - t0)
-
-    timer = ReferenceTimer(recorded, tick)
+    timer = ReferenceTimer(tflite_runner(reference), tick)
     inner = []
     for w in workloads:  # small workloads loop to MIN_REPEAT_MS per repeat
         fastest = time_runner(tflite_runner(w.tflite), warmup=2, repeats=3, clock=tick).min_ms
         inner.append(max(1, math.ceil(MIN_REPEAT_MS / max(fastest, 1e-3))))
-    ratios: list[list[float]] = [[] for _ in workloads]
-    order = list(range(len(workloads)))
-    rng = random.Random(seed)
-    t0 = time.time()
-    for r in range(rounds):
-        rng.shuffle(order)
-        for i in order:
-            rel = timer.relative(
-                _looped(tflite_runner(workloads[i].tflite), inner[i]), warmup=1, repeats=repeats
-            )
-            ratios[i].append(rel.ratio / inner[i])
-        log(f"  round {r + 1}/{rounds}: timed {len(workloads)} workloads ({time.time() - t0:.0f} s)")
-    ref_median = float(np.median(ref_times)) * 1e3
-    out = []
-    for w, rs in zip(workloads, ratios, strict=True):
-        ratio = float(np.median(rs))
-        spread = 100 * (max(rs) - min(rs)) / min(rs)
-        out.append(Timed(w, ratio * timer.reference_ms, ratio * ref_median, spread, ratio))
+    runners = [partial(_looped_runner, w.tflite, n) for w, n in zip(workloads, inner, strict=True)]
+    figures = time_in_rounds(runners, timer, rounds, repeats, seed, log, tick, warmup=1)
+    ref_median = float(np.median(timer.reference_runs))
+    out = [Timed(w, f.ms / n, f.ratio / n * ref_median, f.rerun_pct, f.ratio / n)
+           for w, n, f in zip(workloads, inner, figures, strict=True)]  # fmt: skip
     log(f"  reference: fastest run {timer.reference_ms:.3f} ms, median {ref_median:.3f} ms")
     return out
 
