@@ -28,7 +28,7 @@ from archsearch.baselines import get_baseline
 from archsearch.hardware.calibrate import TODAY
 from archsearch.hardware.datasets import read_lut
 from archsearch.hardware.metrics import accuracy
-from archsearch.hardware.predictors import KernelLinear
+from archsearch.hardware.predictors import KernelLinear, network_sample
 from archsearch.hardware.profile import Profile
 from archsearch.hardware.transfer import (
     BlockPoint,
@@ -67,7 +67,9 @@ def load(times_path: Path = TIMES):
                 NetworkPoint(cfg, float(r["pixel1_ms"]), local),
             )
         )
-    base = local_base(times, [e.sample for e in lut], [e.key for e in lut], UNSEEN)
+    base = local_base(
+        blocks, [network_sample(c, ms) for n, (c, ms) in times.networks.items() if n not in UNSEEN]
+    )
     n_base = len([n for n in times.networks if n not in UNSEEN]) + sum(e.key in times.blocks for e in lut)
     return times, lut, blocks, grid, base, n_base
 

@@ -43,7 +43,14 @@ from archsearch.hardware.errors import DataError, ProfileError
 from archsearch.hardware.metrics import accuracy
 from archsearch.hardware.predictors import KernelLinear, Sample, network_sample
 from archsearch.hardware.profile import Profile, load_profile
-from archsearch.hardware.transfer import FACTOR_GROUPS, BlockPoint, Transfer, fit_transfer, read_local_times
+from archsearch.hardware.transfer import (
+    FACTOR_GROUPS,
+    BlockPoint,
+    Transfer,
+    fit_transfer,
+    local_base,
+    read_local_times,
+)
 from archsearch.published import efficientnet_b0
 from archsearch.shared import SharedDataMissing, shared_file
 
@@ -90,15 +97,8 @@ def _transfer(base: KernelLinear, train: Sequence[BlockPoint]) -> Predict:
     return lambda b: t.predict_sample(b.sample)
 
 
-def _own_base(train: Sequence[BlockPoint], networks: Sequence[Sample] = ()) -> KernelLinear:
-    """A kernel-linear model of the training entries' local LiteRT times (each timed here alone), and of
-    whole networks timed here when given."""
-    blocks = [Sample(b.sample.parts, b.local_ms, False) for b in train if b.local_ms]
-    return KernelLinear().fit([*blocks, *networks])
-
-
 def _measured(train: Sequence[BlockPoint]) -> Predict:
-    own = _own_base(train)
+    own = local_base(train)
     t = fit_transfer(own, covered(own, train))
     # the held-out block's measured local time, split across groups as the base splits it
     return lambda b: t.predict_sample(b.sample) * b.local_ms / own.predict_sample(b.sample)
@@ -116,8 +116,8 @@ def methods(base: KernelLinear, timed: bool) -> dict[str, Callable[[Sequence[Blo
            "transfer-modelled": modelled, "common": lambda tr: _common(base, tr)}  # fmt: skip
     if timed:
         nets = local_networks()
-        out |= {"local-base": lambda tr: _transfer(_own_base(tr), tr), "measured": _measured,
-                "combined-base": lambda tr: _transfer(_own_base(tr, nets), tr)}  # fmt: skip
+        out |= {"local-base": lambda tr: _transfer(local_base(tr), tr), "measured": _measured,
+                "combined-base": lambda tr: _transfer(local_base(tr, nets), tr)}  # fmt: skip
     return out
 
 
@@ -169,7 +169,7 @@ def main() -> None:
     if timed < len(entries):
         print(f"\nonly {timed} of {len(entries)} entries timed here: time them all to build the profile")
         return
-    own = _own_base(entries, local_networks())
+    own = local_base(entries, local_networks())
     final = fit_transfer(own, covered(own, entries))
     insample = accuracy([final.predict_sample(b.sample) for b in entries], [b.sample.ms for b in entries])
     print(f"\ncombined-base transfer fitted on all {len(entries)} entries, in sample: MAPE {insample['mape']}%, "

@@ -13,7 +13,6 @@ quiet machine's timing can be two runs. Progress on stderr; rows go to `--out`.
 from __future__ import annotations
 
 import argparse
-import datetime
 import re
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from archsearch.arch import ConfigError
 from archsearch.baselines import get_baseline
-from archsearch.hardware.calibrate import REFERENCE, _cpu_model
+from archsearch.hardware.calibrate import REFERENCE, TODAY, _cpu_model
 from archsearch.hardware.datasets import read_lut
 from archsearch.hardware.errors import HARDWARE_ERRORS
 from archsearch.hardware.litert_timing import cached_tflite
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except (*HARDWARE_ERRORS, ConfigError, UnknownNameError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    write_times(args.out, rows, args.rounds, _cpu_model(), datetime.date.today().isoformat())
+    write_times(args.out, rows, args.rounds, _cpu_model(), TODAY)
     log(f"wrote {args.out} ({len(rows)} rows, {time.time() - t0:.0f} s)")
     return 0
 

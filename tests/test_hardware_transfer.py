@@ -143,14 +143,17 @@ def test_shipped_pixel_reproduces_its_figures_from_cached_times(shared_data):
     from archsearch.hardware import load_profile
     from archsearch.hardware.datasets import read_lut
     from archsearch.hardware.metrics import accuracy
+    from archsearch.hardware.predictors import network_sample
     from archsearch.hardware.transfer import leave_group_out, local_base, read_local_times
     from archsearch.published import mnasnet_a1
 
     p = load_profile("pixel")
     times = read_local_times(Path(__file__).parents[1] / "hardware_profiles/pixel.litert-times.csv")
     lut = read_lut(shared_data / "latency/pixel1_proxylessnas_block_lut.yaml")
+    blocks = [BlockPoint(e.sample, times.blocks.get(e.key)) for e in lut]
+    unseen = ("mobilenet_v2-1.0-224", "proxylessnas_mobile")
     base = local_base(
-        times, [e.sample for e in lut], [e.key for e in lut], ("mobilenet_v2-1.0-224", "proxylessnas_mobile")
+        blocks, [network_sample(c, ms) for n, (c, ms) in times.networks.items() if n not in unseen]
     )
     assert np.allclose(base.coef_vector(), p.predictor.base.coef_vector(), rtol=1e-4, atol=1e-9)
     with (shared_data / "latency/pixel1_mnasnet_a1_grid.csv").open() as f:
@@ -159,7 +162,6 @@ def test_shipped_pixel_reproduces_its_figures_from_cached_times(shared_data):
         NetworkPoint(mnasnet_a1(float(r["depth_multiplier"]), int(r["resolution"])), float(r["pixel1_ms"]))
         for r in rows
     ]
-    blocks = [BlockPoint(e.sample, times.blocks.get(e.key)) for e in lut]
     always = [NetworkPoint(get_baseline("mobilenet_v2-1.0-224").config, 73.8)]
     pred = leave_group_out(base, blocks, points, range(len(points)), always)
     loo = accuracy(pred, [pt.device_ms for pt in points])

@@ -7,13 +7,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archsearch.cli import UsageError, add_format
 from archsearch.output import render
-
-if TYPE_CHECKING:  # imported lazily at run time: the estimators pull in numpy and LightGBM
-    pass
 
 CHECKOUT = Path(__file__).resolve().parent.parent.parent
 

@@ -28,7 +28,8 @@ def cache_dir() -> Path:
 
 
 def cache_key(cfg: ArchConfig) -> str:
-    """Hash of the network's JSON without its name (the same network under two names converts once)."""
+    """Hash of the network's JSON without its name (the same network under two names converts once):
+    `cached_tflite`'s file name."""
     return text_key(cfg.with_(name="").to_json())
 
 
@@ -44,23 +45,35 @@ def text_key(text: str) -> str:
     return hashlib.sha256(f"{converter}\n{text}".encode()).hexdigest()[:24]
 
 
-def cached_tflite(cfg: ArchConfig, cache: Path | None = None) -> Path:
-    """The .tflite of `cfg` (random weights: timing does not depend on them), converted on first use."""
-    from archsearch.export.tflite_file import export_tflite, write_atomic
+def cached_conversion(description: str, convert: Callable[[], bytes], cache: Path | None = None,
+                      label: str = "") -> Path:  # fmt: skip
+    """The .tflite that `convert()` makes (weights drawn after seeding torch with 0), converted on first
+    use and kept under `text_key(description)`; a failed conversion is a MeasureError (`label` first)."""
+    from archsearch.export.tflite_file import write_atomic
 
-    path = (cache or cache_dir()) / f"{cache_key(cfg)}.tflite"
+    path = (cache or cache_dir()) / f"{text_key(description)}.tflite"
     if path.is_file():
         return path
     import torch
 
-    from archsearch.models import build_model
-
     torch.manual_seed(0)
     try:
-        data = export_tflite(build_model(cfg), cfg.in_chans, cfg.resolution)
+        data = convert()
     except ExportError as e:
-        raise MeasureError(str(e)) from None
+        raise MeasureError(f"{label}{e}") from None
     return write_atomic(path, data)
+
+
+def cached_tflite(cfg: ArchConfig, cache: Path | None = None) -> Path:
+    """The .tflite of `cfg` (random weights: timing does not depend on them), converted on first use."""
+    from archsearch.export.tflite_file import export_tflite
+    from archsearch.models import build_model
+
+    return cached_conversion(
+        cfg.with_(name="").to_json(),
+        lambda: export_tflite(build_model(cfg), cfg.in_chans, cfg.resolution),
+        cache,
+    )
 
 
 def tflite_runner(model: bytes | str | Path, threads: int = 1) -> Callable[[], None]:

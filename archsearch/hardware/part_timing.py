@@ -23,10 +23,9 @@ from typing import NamedTuple
 import numpy as np
 
 from archsearch.arch import ArchConfig
-from archsearch.export import ExportError
 from archsearch.hardware.errors import MeasureError
 from archsearch.hardware.features import Part
-from archsearch.hardware.litert_timing import cache_dir, cached_tflite, text_key, tflite_runner
+from archsearch.hardware.litert_timing import cached_conversion, cached_tflite, tflite_runner
 from archsearch.hardware.measure import ReferenceTimer, clock, part_module, time_in_rounds, time_runner
 
 MIN_REPEAT_MS = 2.0  # a repeat of a small workload loops it until about this much work
@@ -54,21 +53,16 @@ class Timed(NamedTuple):
 def part_tflite(part: Part, cache: Path | None = None) -> Path:
     """The .tflite of a lone part (random weights), NHWC in and out as inside a network, converted on
     first use and cached by its key."""
-    from archsearch.export.tflite_file import export_tflite, write_atomic
+    from archsearch.export.tflite_file import export_tflite
 
     what = repr(part.block) if part.block is not None else repr(part.kernels)
-    path = (cache or cache_dir()) / f"{text_key(f'part nhwc {part.key} {what}')}.tflite"
-    if path.is_file():
-        return path
-    import torch
-
-    torch.manual_seed(0)
     first = part.kernels[0]
-    try:
-        data = export_tflite(part_module(part), first.cin, first.h_in, channels_last=True)
-    except ExportError as e:
-        raise MeasureError(f"{part.label}: {e}") from None
-    return write_atomic(path, data)
+    return cached_conversion(
+        f"part nhwc {part.key} {what}",
+        lambda: export_tflite(part_module(part), first.cin, first.h_in, channels_last=True),
+        cache,
+        f"{part.label}: ",
+    )
 
 
 def lut_workload(key: str, part: Part) -> Workload:

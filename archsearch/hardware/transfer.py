@@ -31,7 +31,7 @@ from scipy.optimize import nnls
 
 from archsearch.arch import ArchConfig
 from archsearch.hardware.errors import DataError, PredictorError
-from archsearch.hardware.features import COLUMNS, GROUPS, network_parts
+from archsearch.hardware.features import COLUMNS, GROUPS
 from archsearch.hardware.predictors import (
     PREDICTORS,
     KernelLinear,
@@ -274,17 +274,8 @@ def read_local_times(path: str | Path) -> LocalTimes:
     return LocalTimes(nets, blocks)
 
 
-def local_base(
-    times: LocalTimes, table: Sequence[Sample], table_keys: Sequence[str], exclude: Sequence[str] = ()
-) -> KernelLinear:
-    """The local LiteRT kernel model: every cached network (but `exclude`, kept unseen for checks) and every
-    table entry timed here alone (`table[i]` under `table_keys[i]`)."""
-    samples = [
-        Sample(s.parts, times.blocks[k], False)
-        for s, k in zip(table, table_keys, strict=True)
-        if k in times.blocks
-    ]
-    samples += [
-        Sample(network_parts(cfg), ms, True) for n, (cfg, ms) in times.networks.items() if n not in exclude
-    ]
-    return KernelLinear().fit(samples)
+def local_base(blocks: Sequence[BlockPoint], networks: Sequence[Sample] = ()) -> KernelLinear:
+    """The local LiteRT kernel model: the table entries timed here alone (those with a `local_ms`) and
+    whole networks timed here."""
+    lone = [Sample(b.sample.parts, b.local_ms, False) for b in blocks if b.local_ms]
+    return KernelLinear().fit([*lone, *networks])
